@@ -1,0 +1,54 @@
+# Every target here is what CI runs, or how a developer regenerates what CI checks.
+# `make check` (= `npm test`) is the whole gate.
+
+BIN := node_modules/.bin
+BASELINE := proto/baseline.binpb
+
+.PHONY: check test lint typecheck buf-lint breaking proto proto-check proto-baseline setup local
+
+check: buf-lint breaking proto-check lint typecheck test
+
+## Contracts ----------------------------------------------------------------------
+
+# Regenerate third_party/ and gen/ from proto/ (local plugins, no network).
+proto:
+	npm run --silent proto:third-party
+	$(BIN)/buf generate
+
+# Fails when third_party/ or gen/ differ from a fresh generation.
+proto-check:
+	npm run --silent proto:third-party -- --check
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(BIN)/buf generate -o "$$tmp" && \
+	diff -r "$$tmp/gen/ts" gen/ts && diff -r "$$tmp/gen/es" gen/es || \
+	{ echo "gen/ is stale: run 'make proto' and commit the result" >&2; exit 1; }
+
+buf-lint:
+	$(BIN)/buf lint
+
+# Compares proto/ with the committed baseline image (CI clones main, so comparing
+# against main would compare main with itself).
+breaking:
+	$(BIN)/buf breaking proto --against $(BASELINE)
+
+# Deliberately accept the current contracts as the new baseline. Review the diff of a
+# breaking change before committing this.
+proto-baseline:
+	$(BIN)/buf build proto --exclude-source-info -o $(BASELINE)
+
+## Code ---------------------------------------------------------------------------
+
+lint:
+	$(BIN)/biome check --error-on-warnings .
+	$(BIN)/tsx tools/govern/src/cli.ts check imports
+
+typecheck:
+	$(BIN)/tsc --noEmit -p tsconfig.json
+
+test:
+	$(BIN)/jest --coverage
+
+## Running ------------------------------------------------------------------------
+
+setup:
+	npm run setup

@@ -1,0 +1,1 @@
+export { type DatabaseGrant, dropDatabases, provisionDatabases } from "./provision";

@@ -1,0 +1,1 @@
+export { SERVICES, type ServiceName, type ServiceSpec, serviceSpec } from "./services";

@@ -1,0 +1,1 @@
+export { type BoundaryViolation, findBoundaryViolations } from "./import-boundaries";
