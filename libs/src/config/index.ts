@@ -1,0 +1,1 @@
+export { ConfigError, type Env, env, parseDurationMs, parseEnv } from "./env";

@@ -1,0 +1,1 @@
+export { createMetrics, LATENCY_BUCKETS, type Metrics, type RpcMetrics } from "./metrics";
