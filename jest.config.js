@@ -35,7 +35,10 @@ const hasCode = (dir) =>
 module.exports = {
   testEnvironment: "node",
   reporters: ["default", "<rootDir>/scripts/jest-summary-reporter.js"],
-  transform: { "^.+\\.ts$": swc },
+  // jose 6 is ESM-only, and jest's CommonJS runtime on Node 20 cannot require() ESM:
+  // swc turns its .js files into CommonJS too.
+  transform: { "^.+\\.ts$": swc, "/node_modules/jose/.+\\.js$": swc },
+  transformIgnorePatterns: ["/node_modules/(?!jose/)"],
   testMatch: ["<rootDir>/**/*.spec.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
   // Integration tests start real servers and use the real databases.

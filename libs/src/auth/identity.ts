@@ -38,3 +38,6 @@ export interface ServiceTokenVerifier {
 
 /** The metadata key carrying the service token (the user's token stays in authorization). */
 export const SERVICE_TOKEN_METADATA = "x-service-token";
+
+/** The `aud` of every service token: the mesh as a whole, not one receiver. */
+export const SERVICE_TOKEN_AUDIENCE = "shop-mesh";
