@@ -4,6 +4,7 @@
  * anything unexpected becomes INTERNAL with a generic message, the original kept as
  * `cause` for the log line and never sent to the client.
  */
+import { types } from "node:util";
 import { Code, ServiceError } from "./service-error";
 
 /** SQLSTATE classes and codes, https://www.postgresql.org/docs/current/errcodes-appendix.html */
@@ -72,7 +73,9 @@ const UNAVAILABLE_MESSAGES = [
 /** Any thrown value as a ServiceError. */
 export function toServiceError(error: unknown): ServiceError {
   if (error instanceof ServiceError) return error;
-  if (!(error instanceof Error)) {
+  // isNativeError also recognises errors from another realm (node's own socket errors
+  // under jest's module sandbox fail `instanceof Error`).
+  if (!(error instanceof Error) && !types.isNativeError(error)) {
     return new ServiceError(Code.INTERNAL, "internal error", { cause: error });
   }
   const code = (error as { code?: unknown }).code;
