@@ -52,3 +52,12 @@ test:
 
 setup:
 	npm run setup
+
+## Benchmarks (results are committed; CI checks them against the budgets, never reruns them)
+
+.PHONY: bench bench-report
+bench:
+	npm run bench -- $(SCENARIOS)
+
+bench-report:
+	npm run bench:report

@@ -1,0 +1,26 @@
+import type { HistogramSnapshot } from "./latency-histogram";
+
+/**
+ * What a load worker reports for one phase. Both protocols use this shape, so the
+ * scenario runner merges and summarises them the same way.
+ */
+export interface LoadRunResult {
+  protocol: "http" | "grpc";
+  /** Wall time from the first request sent to the last answer, in ms. */
+  durationMs: number;
+  /** Requests answered (with any status), the basis of req/s. */
+  requests: number;
+  /** Answers by status: HTTP status codes ("200", "503") or gRPC code names ("OK"). */
+  responses: Record<string, number>;
+  /** Connection-level failures (refused, reset) that got no answer at all. */
+  socketErrors: number;
+  /** Requests that got no answer within the request timeout. */
+  timeouts: number;
+  /** Latency of every answered request, errors included. */
+  histogram: HistogramSnapshot;
+}
+
+/** Whether a status key in `responses` counts as success: 2xx for HTTP, OK for gRPC. */
+export function isSuccessStatus(protocol: LoadRunResult["protocol"], status: string): boolean {
+  return protocol === "http" ? /^2\d\d$/.test(status) : status === "OK";
+}
