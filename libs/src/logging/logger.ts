@@ -1,5 +1,11 @@
 import { trace } from "@opentelemetry/api";
-import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import pino, {
+  type Bindings,
+  type ChildLoggerOptions,
+  type DestinationStream,
+  type Logger,
+  type LoggerOptions,
+} from "pino";
 import { redact, redactString } from "./redact";
 
 export type { Logger } from "pino";
@@ -15,8 +21,15 @@ export interface LoggerConfig {
   destination?: DestinationStream;
 }
 
-/** Fields that lead every line, in this order, after timestamp and service. */
-const LEADING = ["level", "traceId", "spanId", "message"] as const;
+/** Fields that follow level, in this order; the call's fields, else the bindings, supply them. */
+const LEADING = ["traceId", "spanId", "message"] as const;
+/** Keys the line writes itself: a field or binding of the same name is dropped, never doubled. */
+const RESERVED = new Set(["timestamp", "service", "level"]);
+/** A child's bindings, kept here instead of pino's line prefix (see `child` below). */
+const BINDINGS = Symbol("shop.log.bindings");
+
+type Fields = Record<string, unknown>;
+type WithBindings = Logger & { [BINDINGS]?: Fields };
 
 /**
  * One JSON line per event, shaped
@@ -39,6 +52,7 @@ export function createLogger(config: LoggerConfig): Logger {
       return {
         level: (logger as Logger).levels.labels[levelNumber] ?? String(levelNumber),
         ...(span ? { traceId: span.traceId, spanId: span.spanId } : {}),
+        [BINDINGS]: (logger as WithBindings)[BINDINGS],
       };
     },
     hooks: {
@@ -62,21 +76,70 @@ export function createLogger(config: LoggerConfig): Logger {
     },
   };
   // The mixin runs after formatters.log in pino, so ordering happens in a wrapper of
-  // the merge strategy: mixin fields first, then the redacted fields of the call.
+  // the merge strategy: level (and the span's ids), the leading fields, the bindings,
+  // then the redacted fields of the call, which win over bindings of the same name.
   options.mixinMergeStrategy = (mergeObject, mixinObject) => {
-    const merged: Record<string, unknown> = { ...mixinObject };
-    const fields = redact(mergeObject) as Record<string, unknown>;
-    for (const key of LEADING) if (key in fields) merged[key] = fields[key];
-    for (const [key, value] of Object.entries(fields)) if (!(key in merged)) merged[key] = value;
+    const { [BINDINGS]: bindings = {}, ...merged } = mixinObject as Fields & {
+      [BINDINGS]?: Fields;
+    };
+    const fields = redact(mergeObject) as Fields;
+    for (const key of LEADING) {
+      if (key in fields) merged[key] = fields[key];
+      else if (key in bindings && !(key in merged)) merged[key] = bindings[key];
+    }
+    const placed = new Set(Object.keys(merged));
+    for (const source of [bindings, fields]) {
+      for (const [key, value] of Object.entries(source)) {
+        if (!RESERVED.has(key) && !placed.has(key)) merged[key] = value;
+      }
+    }
     return merged;
   };
   // pino's type for the timestamp function expects a leading comma; the level
   // formatter returns nothing, so the line opens with `{` and timestamp comes first.
-  return config.destination ? pino(options, config.destination) : pino(options);
+  const logger: WithBindings = config.destination
+    ? pino(options, config.destination)
+    : pino(options);
+
+  // pino writes child bindings right after the base fields (before level) and never
+  // passes them through the merge strategy, so they would be neither placed nor
+  // redacted. Children made here keep their bindings, redacted once, for the mixin.
+  // Children inherit these methods from the root through pino's prototype chain.
+  const pinoChild = logger.child;
+  const pinoBindings = logger.bindings;
+  function child(
+    this: WithBindings,
+    bindings: Bindings,
+    childOptions?: ChildLoggerOptions,
+  ): Logger {
+    const created: WithBindings = Reflect.apply(pinoChild, this, [{}, childOptions]);
+    created[BINDINGS] = { ...this[BINDINGS], ...(redact(bindings) as Fields) };
+    return created;
+  }
+  // Same behaviour as pino's generic signature; only the `this` typing differs.
+  logger.child = child as unknown as Logger["child"];
+  logger.bindings = function bindings(this: WithBindings) {
+    return { ...pinoBindings.call(this), ...this[BINDINGS] };
+  };
+  logger.setBindings = function setBindings(this: WithBindings, bindings) {
+    this[BINDINGS] = { ...this[BINDINGS], ...(redact(bindings) as Fields) };
+  };
+  return logger;
 }
 
+/** printf-style %s, %d, %j/%o/%O (as redacted JSON) and %%, like pino's own formatting. */
 function format(message: string, args: unknown[]): string {
   if (args.length === 0) return message;
   let i = 0;
-  return message.replace(/%[sdjo]/g, () => (i < args.length ? String(args[i++]) : ""));
+  return message.replace(/%[sdjoO%]/g, (token) => {
+    if (token === "%%") return "%";
+    if (i >= args.length) return token;
+    const arg = args[i++];
+    if (token === "%s") return String(arg);
+    if (token === "%d") return String(Number(arg));
+    // Key-based redaction must apply before the object becomes part of a string.
+    return JSON.stringify(redact(arg), (_key, value) =>
+      typeof value === "bigint" ? value.toString() : value,
+    );
+  });
 }
