@@ -1,0 +1,223 @@
+import type { Notification, Pool, PoolClient } from "pg";
+import type { Logger } from "../logging";
+import { type BackoffOptions, createBackoff, sleep } from "./backoff";
+import type { EventBus } from "./event-bus";
+
+export interface OutboxRelayOptions {
+  /** The service's pool; the relay holds one of its connections while it runs. */
+  pool: Pool;
+  bus: EventBus;
+  logger: Logger;
+  /** Rows published per round (default 100). */
+  batchSize?: number;
+  /**
+   * Fallback poll when no NOTIFY arrives (default 1 s), and how often a standby relay
+   * tries to become the leader.
+   */
+  pollMs?: number;
+  /** Backoff while the bus or the database fails (default 100 ms doubling to 5 s). */
+  retry?: BackoffOptions;
+  /** Published rows are deleted after this long (default 24 h); 0 keeps them. */
+  retentionMs?: number;
+}
+
+export interface OutboxRelay {
+  /** Starts relaying in the background; a second call does nothing. */
+  start(): void;
+  /** Stops after the publish in progress and releases leadership. */
+  stop(): Promise<void>;
+  /** Whether this instance is the one publishing now. */
+  isLeader(): boolean;
+  /** Age in seconds of the oldest unpublished row, 0 when none: the relay's lag metric. */
+  lagSeconds(): Promise<number>;
+}
+
+// Session advisory lock held by the publishing relay: "outbox" in ASCII. Advisory locks
+// are per database, so each service's relays elect their own leader.
+const LEADER_LOCK = 0x6f7574626f78n;
+const PRUNE_EVERY_MS = 60_000;
+
+interface Session {
+  client: PoolClient;
+  broken?: Error;
+  /** Waits for a NOTIFY on 'outbox', or `ms`; returns at once if one came since the last wait. */
+  waitForNotify(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * Publishes the outbox to the bus: unpublished rows in id order, each marked published
+ * only after the bus accepted it, so a crash in between publishes it again (at least
+ * once; consumers' inbox makes the effect exactly once). One relay per database
+ * publishes at a time: the holder of a session advisory lock, which the others wait
+ * for and take over when the leader's session ends, so replicas keep the order.
+ *
+ * Order is that of outbox ids among committed rows: a transaction that commits after
+ * a later-numbered one is published after it. Events of one aggregate are written by
+ * transactions that lock it, so their order holds.
+ */
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { pool, bus, logger } = options;
+  const batchSize = Math.max(1, options.batchSize ?? 100);
+  const pollMs = Math.max(10, options.pollMs ?? 1_000);
+  const retentionMs = options.retentionMs ?? 24 * 60 * 60 * 1_000;
+  let controller: AbortController | undefined;
+  let running: Promise<void> | undefined;
+  let leader = false;
+
+  async function run(signal: AbortSignal): Promise<void> {
+    const backoff = createBackoff(options.retry);
+    while (!signal.aborted) {
+      let session: Session | undefined;
+      try {
+        session = await becomeLeader(signal);
+        if (!session) break;
+        leader = true;
+        logger.info("outbox relay is the leader: publishing");
+        await publishWhileLeader(session, signal);
+        if (session.broken) throw session.broken;
+      } catch (error) {
+        if (signal.aborted) break;
+        const retryInMs = backoff.next();
+        logger.warn({ err: error, retryInMs }, "outbox relay lost its database session; retrying");
+        await sleep(retryInMs, signal);
+      } finally {
+        leader = false;
+        // Destroyed, never returned to the pool: ending the session frees the lock
+        // and the LISTEN, which another user of a pooled connection must not inherit.
+        session?.client.release(true);
+      }
+    }
+  }
+
+  async function becomeLeader(signal: AbortSignal): Promise<Session | undefined> {
+    const session = await openSession();
+    try {
+      let waitingLogged = false;
+      while (!signal.aborted) {
+        if (session.broken) throw session.broken;
+        const { rows } = await session.client.query<{ locked: boolean }>(
+          "SELECT pg_try_advisory_lock($1) AS locked",
+          [LEADER_LOCK.toString()],
+        );
+        if (rows[0]?.locked) {
+          await session.client.query("LISTEN outbox");
+          return session;
+        }
+        if (!waitingLogged) logger.info("another outbox relay is the leader; standing by");
+        waitingLogged = true;
+        await sleep(pollMs, signal);
+      }
+    } catch (error) {
+      session.client.release(true);
+      throw error;
+    }
+    session.client.release(true);
+    return undefined;
+  }
+
+  async function openSession(): Promise<Session> {
+    const client = await pool.connect();
+    let notified = false;
+    let wake: (() => void) | undefined;
+    const session: Session = {
+      client,
+      async waitForNotify(ms, signal) {
+        if (!notified && !session.broken) {
+          const controller = new AbortController();
+          const stop = () => controller.abort();
+          signal.addEventListener("abort", stop, { once: true });
+          wake = stop;
+          await sleep(ms, controller.signal);
+          signal.removeEventListener("abort", stop);
+          wake = undefined;
+        }
+        notified = false;
+      },
+    };
+    client.on("notification", (message: Notification) => {
+      if (message.channel !== "outbox") return;
+      notified = true;
+      wake?.();
+    });
+    // A session ended by the server while idle: stop waiting and reconnect.
+    client.on("error", (error: Error) => {
+      session.broken = error;
+      wake?.();
+    });
+    return session;
+  }
+
+  async function publishWhileLeader(session: Session, signal: AbortSignal): Promise<void> {
+    const { client } = session;
+    const backoff = createBackoff(options.retry);
+    let nextPruneAt = 0;
+    while (!signal.aborted && !session.broken) {
+      const { rows } = await client.query<{ id: string; stream: string; envelope: Buffer }>(
+        "SELECT id, stream, envelope FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+        [batchSize],
+      );
+      const published: string[] = [];
+      let failure: unknown;
+      for (const row of rows) {
+        if (signal.aborted) break;
+        try {
+          await bus.publish(row.stream, row.envelope);
+          published.push(row.id);
+        } catch (error) {
+          // Stop at the first failure: publishing later rows first would break the order.
+          failure = error;
+          break;
+        }
+      }
+      if (published.length > 0) {
+        await client.query("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [
+          published,
+        ]);
+      }
+      if (failure !== undefined) {
+        const retryInMs = backoff.next();
+        logger.warn(
+          { err: failure, retryInMs, failures: backoff.failures },
+          "publishing an outbox event failed; retrying",
+        );
+        await sleep(retryInMs, signal);
+        continue;
+      }
+      if (backoff.failures > 0) logger.info("publishing outbox events resumed");
+      backoff.reset();
+      if (retentionMs > 0 && Date.now() >= nextPruneAt) {
+        nextPruneAt = Date.now() + PRUNE_EVERY_MS;
+        await client.query(
+          "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)",
+          [retentionMs / 1_000],
+        );
+      }
+      if (rows.length < batchSize) await session.waitForNotify(pollMs, signal);
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      controller = new AbortController();
+      const signal = controller.signal;
+      running = run(signal).catch((error: unknown) => {
+        logger.error({ err: error }, "outbox relay stopped by an error");
+      });
+    },
+    async stop() {
+      controller?.abort();
+      await running;
+      running = undefined;
+      controller = undefined;
+    },
+    isLeader: () => leader,
+    async lagSeconds() {
+      const { rows } = await pool.query<{ lag: number }>(
+        `SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS lag
+           FROM outbox WHERE published_at IS NULL`,
+      );
+      return Math.max(0, rows[0]?.lag ?? 0);
+    },
+  };
+}
