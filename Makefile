@@ -6,7 +6,7 @@ BASELINE := proto/baseline.binpb
 
 .PHONY: check test lint typecheck buf-lint breaking proto proto-check proto-baseline setup local
 
-check: buf-lint breaking proto-check lint typecheck test
+check: buf-lint breaking proto-check lint typecheck govern test
 
 ## Contracts ----------------------------------------------------------------------
 
@@ -47,6 +47,31 @@ typecheck:
 
 test:
 	$(BIN)/jest --coverage
+
+## Governance ---------------------------------------------------------------------
+
+GOVERN := $(BIN)/tsx tools/govern/src/cli.ts
+.PHONY: govern govern-validate govern-check govern-budgets govern-render
+
+# Policies valid, generated output not drifted, boundaries and dependencies true,
+# recorded benchmark results within the gates.
+govern: govern-validate govern-check govern-budgets
+
+govern-validate:
+	$(GOVERN) validate
+
+govern-check:
+	$(GOVERN) check
+
+govern-budgets:
+	$(GOVERN) budgets bench/results
+
+# After editing a policy: regenerate istio/, deploy/generated/, .repo/generated/ and
+# the graph in the README, then commit them together.
+govern-render:
+	$(GOVERN) schema
+	$(GOVERN) render
+	$(GOVERN) graph
 
 ## Running ------------------------------------------------------------------------
 

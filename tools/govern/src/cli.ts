@@ -1,33 +1,70 @@
 /**
- * `govern`: the governance CLI. Each command exits 0 when the repository satisfies it
- * and 1 with one `file:line: message` per finding otherwise.
+ * `govern`: the governance CLI (`npx govern <command>`, `make govern-*`). Each command
+ * is a module in commands/; each exits 0 when the repository satisfies it, 1 with one
+ * `file:line:column: message` per finding otherwise, 2 on a usage error.
+ * `--root <dir>` points it at another checkout (the tests' fixtures).
  */
-import { join } from "node:path";
-import { findBoundaryViolations } from "./import-boundaries";
+import { join, resolve } from "node:path";
+import { budgetsCommand } from "./commands/budgets";
+import { canaryCommand, promoteCommand, rollbackCommand } from "./commands/canary";
+import { checkCommand } from "./commands/check";
+import { checkImportsCommand } from "./commands/check-imports";
+import type { Command, CommandContext } from "./commands/command";
+import { takeOption } from "./commands/command";
+import { explainCommand } from "./commands/explain";
+import { graphCommand } from "./commands/graph";
+import { renderCommand } from "./commands/render";
+import { schemaCommand } from "./commands/schema";
+import { validateCommand } from "./commands/validate";
 
-const ROOT = join(__dirname, "..", "..", "..");
+/** Longer names first, so `check imports` wins over `check`. */
+export const COMMANDS: readonly Command[] = [
+  checkImportsCommand,
+  validateCommand,
+  explainCommand,
+  renderCommand,
+  checkCommand,
+  budgetsCommand,
+  graphCommand,
+  canaryCommand,
+  promoteCommand,
+  rollbackCommand,
+  schemaCommand,
+];
 
-const COMMANDS: Record<string, (args: string[]) => number> = {
-  "check imports": () => {
-    const violations = findBoundaryViolations(ROOT);
-    for (const v of violations)
-      console.error(`${v.file}:${v.line}: ${v.message} ("${v.specifier}")`);
-    if (violations.length === 0) console.log("govern: import boundaries hold");
-    return violations.length === 0 ? 0 : 1;
-  },
-};
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.usage.length));
+  return [
+    "usage: govern <command> [--root <dir>]",
+    "",
+    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+  ].join("\n");
+}
 
-function main(argv: string[]): number {
-  for (const [name, run] of Object.entries(COMMANDS)) {
-    const words = name.split(" ");
-    if (words.every((w, i) => argv[i] === w)) return run(argv.slice(words.length));
+/** Runs the command `argv` names; resolves to its exit code. */
+export async function runCli(
+  argv: string[],
+  io: Pick<CommandContext, "out" | "err">,
+): Promise<number> {
+  const args = [...argv];
+  const root = resolve(takeOption(args, "--root") ?? join(__dirname, "..", "..", ".."));
+  for (const command of COMMANDS) {
+    const words = command.name.split(" ");
+    if (words.every((w, i) => args[i] === w))
+      return command.run({ root, args: args.slice(words.length), ...io });
   }
-  console.error(
-    `usage: govern <command>\ncommands:\n${Object.keys(COMMANDS)
-      .map((c) => `  ${c}`)
-      .join("\n")}`,
-  );
+  io.err(usage());
   return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  runCli(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l) }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,169 @@
+/**
+ * Recorded benchmark results (bench/results/*.json, read with the harness's own
+ * schema) against the budgets in force: one row per service, budget and scope, each
+ * met, missed or unmeasured. Only a missed gate fails.
+ */
+import type { RunResult, ScenarioResult } from "../../../../bench/harness/results";
+import type { EffectiveRepo, EffectiveService } from "../model/effective-types";
+import type { BudgetMode, BudgetName } from "../policy/types";
+import { BUDGET_METRICS } from "./budget-catalog";
+import { budgetInForce, PROCESS_BUDGETS, REQUEST_BUDGETS, scenariosOf } from "./effective-budgets";
+
+export interface BudgetRow {
+  service: string;
+  budget: BudgetName;
+  /** `register/direct @4`, or `all scenarios` for a process budget. */
+  scope: string;
+  mode: BudgetMode;
+  bound: number;
+  measured?: number;
+  status: "met" | "missed" | "unmeasured";
+  note?: string;
+}
+
+export interface BudgetReport {
+  rows: BudgetRow[];
+  /** Recorded scenarios the manifest does not declare. */
+  undeclared: string[];
+  gateMissed: boolean;
+}
+
+/** Server-side failures: what availability counts (client errors are the caller's). */
+const SERVER_FAILURE = /^(5\d\d|UNAVAILABLE|INTERNAL|UNKNOWN|DEADLINE_EXCEEDED|DATA_LOSS)$/;
+
+function metric(name: BudgetName, run: RunResult): number {
+  const requests = Math.max(run.requests, 1);
+  switch (name) {
+    case "latencyP95":
+    case "latencyP95High":
+      return run.latencyMs.p95;
+    case "errorRate":
+      return (run.errors.total / requests) * 100;
+    case "availability": {
+      const failed =
+        run.errors.socket +
+        run.errors.timeouts +
+        Object.entries(run.errors.byStatus)
+          .filter(([status]) => SERVER_FAILURE.test(status))
+          .reduce((sum, [, n]) => sum + n, 0);
+      return 100 - (failed / requests) * 100;
+    }
+    default:
+      return run.rps;
+  }
+}
+
+/** The worst value for the budget (the best, for throughput: can the target be reached). */
+function aggregate(name: BudgetName, values: number[]): number {
+  if (name === "throughput") return Math.max(...values);
+  return BUDGET_METRICS[name].direction === "max" ? Math.max(...values) : Math.min(...values);
+}
+
+function status(name: BudgetName, bound: number, measured: number): "met" | "missed" {
+  const over = BUDGET_METRICS[name].direction === "max" ? measured > bound : measured < bound;
+  return over ? "missed" : "met";
+}
+
+function runsAt(runs: RunResult[], at: "reference" | "high" | undefined, reference: number) {
+  if (at === "reference") return runs.filter((r) => r.concurrency === reference);
+  if (at === "high") return runs.filter((r) => r.concurrency > reference);
+  return runs;
+}
+
+function requestRows(
+  repo: EffectiveRepo,
+  service: EffectiveService,
+  results: ScenarioResult[],
+): BudgetRow[] {
+  const rows: BudgetRow[] = [];
+  const scenarios = scenariosOf(repo.mesh, service.name);
+  for (const name of REQUEST_BUDGETS)
+    for (const scenario of scenarios) {
+      const budget = budgetInForce(repo.mesh, service, name, scenario);
+      if (!budget) continue;
+      const reference = repo.mesh.scenarios[scenario]!.referenceConcurrency;
+      const base = { service: service.name, budget: name, mode: budget.mode, bound: budget.bound };
+      const where =
+        budget.at === "reference" ? ` @${reference}` : budget.at === "high" ? ` >${reference}` : "";
+      const result = results.find((r) => r.scenario === scenario);
+      if (!result) {
+        rows.push({
+          ...base,
+          scope: `${scenario}${where}`,
+          status: "unmeasured",
+          note: "no recorded result",
+        });
+        continue;
+      }
+      for (const variant of result.variants) {
+        const runs = runsAt(variant.runs, budget.at, reference);
+        const scope = `${scenario}/${variant.name}${where}`;
+        if (runs.length === 0) {
+          rows.push({ ...base, scope, status: "unmeasured", note: "no run at that concurrency" });
+          continue;
+        }
+        const measured = aggregate(
+          name,
+          runs.map((r) => metric(name, r)),
+        );
+        rows.push({ ...base, scope, measured, status: status(name, budget.bound, measured) });
+      }
+    }
+  return rows;
+}
+
+function processRows(
+  repo: EffectiveRepo,
+  service: EffectiveService,
+  results: ScenarioResult[],
+): BudgetRow[] {
+  const rows: BudgetRow[] = [];
+  for (const name of PROCESS_BUDGETS) {
+    const budget = budgetInForce(repo.mesh, service, name);
+    if (!budget) continue;
+    const values: number[] = [];
+    for (const result of results) {
+      const reference = repo.mesh.scenarios[result.scenario]?.referenceConcurrency;
+      if (name === "startup")
+        values.push(
+          ...result.processes.filter((p) => p.name === service.name).map((p) => p.startupMs),
+        );
+      for (const variant of result.variants)
+        for (const run of variant.runs) {
+          if (name === "cpu" && budget.at === "reference" && run.concurrency !== reference)
+            continue;
+          for (const p of run.processes.filter((p) => p.name === service.name)) {
+            if (name === "memory") values.push(p.peakRssMb);
+            if (name === "cpu") values.push(p.cpuPercent);
+            if (name === "startup" && p.startupMs !== null) values.push(p.startupMs);
+          }
+        }
+    }
+    const base = {
+      service: service.name,
+      budget: name,
+      mode: budget.mode,
+      bound: budget.bound,
+      scope: "all scenarios",
+    };
+    if (values.length === 0)
+      rows.push({ ...base, status: "unmeasured", note: "no recorded process" });
+    else {
+      const measured = Math.max(...values);
+      rows.push({ ...base, measured, status: status(name, budget.bound, measured) });
+    }
+  }
+  return rows;
+}
+
+export function evaluateBudgets(repo: EffectiveRepo, results: ScenarioResult[]): BudgetReport {
+  const rows = repo.services.flatMap((s) => [
+    ...requestRows(repo, s, results),
+    ...processRows(repo, s, results),
+  ]);
+  return {
+    rows,
+    undeclared: results.map((r) => r.scenario).filter((s) => !repo.mesh.scenarios[s]),
+    gateMissed: rows.some((r) => r.mode === "gate" && r.status === "missed"),
+  };
+}
