@@ -66,6 +66,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const active = new Set<ActiveCall>();
   const faults = armedFaults({ faults: runtimeConfig.faults, env: options.env });
   const pipeline = {
+    service: options.service,
     logger,
     metrics: options.metrics,
     active,

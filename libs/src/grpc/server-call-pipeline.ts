@@ -15,6 +15,7 @@ import type {
 import { Code, ServiceError, toServiceError } from "../errors";
 import type { Logger } from "../logging";
 import type { Metrics } from "../metrics";
+import { withServiceName } from "../telemetry/service-name";
 import type { CallAuthenticator, CallIdentity } from "./authenticate-call";
 import {
   type CallContext,
@@ -33,6 +34,8 @@ export interface ActiveCall {
 }
 
 export interface CallPipelineOptions {
+  /** The serving service: spans of the call carry it in the embedded mode. */
+  service: string;
   logger: Logger;
   metrics: Metrics;
   authenticate: CallAuthenticator;
@@ -148,7 +151,7 @@ async function runPipeline(
     return body(ctx);
   };
   try {
-    const running = run();
+    const running = withServiceName(options.service, run);
     // A handler that ignores its signal may settle later: nobody listens any more.
     running.catch(() => {});
     // Once aborted the call is answered at once, whether or not the handler stops.
