@@ -65,3 +65,22 @@ describe("findBoundaryViolations", () => {
     ]);
   });
 });
+
+describe("findBoundaryViolations and test code", () => {
+  it("lets tests start the real neighbour they integrate with", () => {
+    const root = mkdtempSync(join(tmpdir(), "boundaries-tests-"));
+    for (const [path, text] of Object.entries({
+      "services/order/src/saga.spec.ts":
+        'import { startProductService } from "@shop/product-service";\n',
+      "services/order/test/harness.ts":
+        'import { startProductService } from "@shop/product-service";\n',
+      "services/order/src/saga.ts":
+        'import { startProductService } from "@shop/product-service";\n',
+    })) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    expect(findBoundaryViolations(root).map((v) => v.file)).toEqual(["services/order/src/saga.ts"]);
+    rmSync(root, { recursive: true, force: true });
+  });
+});

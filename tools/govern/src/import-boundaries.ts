@@ -2,7 +2,7 @@
  * Service boundaries: a service imports libs/ and gen/, never another service or the
  * gateway; libs/ imports no service. Found by reading import specifiers, so both
  * relative paths (`../../product/src/x`) and package names (`@shop/product-service`)
- * are caught. tools/ is not a unit: the governance CLI reads services' code as data
+ * are caught. Tests (`*.spec.ts`, `test/` folders) are exempt. tools/ is not a unit: the governance CLI reads services' code as data
  * and its tests hold import statements as fixtures.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -44,9 +44,12 @@ function sourceFiles(dir: string): string[] {
   }
   return entries.flatMap((e) => {
     if (e.name === "node_modules" || e.name === "dist" || e.name.startsWith(".")) return [];
+    // Test code is not shipped: an integration test may start the real neighbour it
+    // talks to (order-service's saga tests run a real product-service).
+    if (e.isDirectory() && (e.name === "test" || e.name === "testing")) return [];
     const path = join(dir, e.name);
     if (e.isDirectory()) return sourceFiles(path);
-    return /\.(ts|tsx|js|mjs|cjs)$/.test(e.name) ? [path] : [];
+    return /\.(ts|tsx|js|mjs|cjs)$/.test(e.name) && !e.name.endsWith(".spec.ts") ? [path] : [];
   });
 }
 
