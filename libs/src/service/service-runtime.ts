@@ -124,7 +124,12 @@ export async function createServiceRuntime(
   const signer = createServiceTokenSigner({ service: name, privateKey: keys.privateKey });
   const infrastructure =
     options.infrastructure ??
-    createRedisInfrastructure({ url: config.REDIS_URL, service: name, logger });
+    createRedisInfrastructure({
+      url: config.REDIS_URL,
+      service: name,
+      logger,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+    });
   readiness.addCheck("redis", async () => infrastructure.isUp(), { critical: false });
 
   const grpc = createGrpcServer({
