@@ -11,6 +11,8 @@ import { SERVICES } from "@shop/libs/mesh";
 export interface DevSecrets {
   /** Password per database role. */
   dbPasswords: Record<string, string>;
+  /** user-service's key-encryption key for its signing keys (base64 of 32 bytes). */
+  userKek: string;
 }
 
 export const DEV_DIR = join(__dirname, "..", ".dev");
@@ -20,7 +22,10 @@ export function loadDevSecrets(): DevSecrets {
   const existing: Partial<DevSecrets> = existsSync(FILE)
     ? JSON.parse(readFileSync(FILE, "utf8"))
     : {};
-  const secrets: DevSecrets = { dbPasswords: { ...existing.dbPasswords } };
+  const secrets: DevSecrets = {
+    dbPasswords: { ...existing.dbPasswords },
+    userKek: existing.userKek ?? randomBytes(32).toString("base64"),
+  };
   for (const s of SERVICES) {
     if (s.database && !secrets.dbPasswords[s.database.role]) {
       secrets.dbPasswords[s.database.role] = randomBytes(18).toString("base64url");
