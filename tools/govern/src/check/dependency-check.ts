@@ -47,7 +47,10 @@ export function dependencyReport(set: PolicySet): DependencyReport {
     const declared = declaredRpcs(set, caller);
     if (serviceSources(set.root, dir).length === 0) withoutCode.push(caller);
     else {
-      const found = findRpcCalls(set.root, dir, set.facts);
+      // A service implementing its own contract (`Handlers<typeof ProductServiceService>`)
+      // is not calling it.
+      const foreign = set.facts.filter((f) => serverOf(f.protoService) !== caller);
+      const found = findRpcCalls(set.root, dir, foreign);
       const called = new Set<string>();
       for (const call of found) {
         const callee = serverOf(call.rpc.protoService) ?? call.rpc.protoService;

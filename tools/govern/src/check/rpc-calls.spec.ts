@@ -52,6 +52,16 @@ describe("finding the RPCs a service calls in its code", () => {
     );
   });
 
+  it("follows a client typed by its service definition through a type alias", () => {
+    const found = calls({
+      "services/order/src/product-inventory.ts": "order-typed-inventory.ts.txt",
+    });
+    expect(found.map((c) => c.rpc)).toEqual([
+      "shop.product.v1.ProductService/ReserveStock",
+      "shop.product.v1.ProductService/ReleaseStock",
+    ]);
+  });
+
   it("ignores tests and comments", () => {
     const found = calls({
       "services/order/src/order-saga.spec.ts": "order-saga.spec.ts.txt",

@@ -134,13 +134,23 @@ export function findRpcCalls(root: string, dir: string, facts: RpcFact[]): Found
   };
 
   for (const [client, rpcs] of clients) {
-    const mention = new RegExp(`\\b${escapeRegExp(client)}\\b`);
+    // The client class, its service definition (`GrpcClient<typeof ProductServiceService>`)
+    // and type aliases of either (`type ProductClient = GrpcClient<...>`) all name it.
+    const tokens = [client, client.replace(/Client$/, "Service")];
+    const alias = new RegExp(
+      `\\btype\\s+(\\w+)\\s*(?:<[^>]*>)?\\s*=[^;]*\\b(?:${tokens.map(escapeRegExp).join("|")})\\b`,
+      "g",
+    );
+    for (const { text } of files) for (const m of text.matchAll(alias)) tokens.push(m[1]!);
+    const mention = new RegExp(`\\b(?:${tokens.map(escapeRegExp).join("|")})\\b`);
     const mentioning = files.filter((f) => mention.test(f.text));
     if (mentioning.length === 0) continue;
     const names = new Set<string>();
     for (const { text } of mentioning)
-      for (const pattern of bindingPatterns(client))
-        for (const m of text.matchAll(pattern)) if (!RESERVED.has(m[1]!)) names.add(m[1]!);
+      for (const token of tokens)
+        for (const pattern of bindingPatterns(token))
+          for (const m of text.matchAll(pattern))
+            if (!RESERVED.has(m[1]!) && !tokens.includes(m[1]!)) names.add(m[1]!);
     const methods = new Map(rpcs.map((r) => [r.clientMethod, r]));
     const methodAlternation = [...methods.keys()].map(escapeRegExp).join("|");
     const receiver =

@@ -1,0 +1,319 @@
+/**
+ * The orders database: orders with their items, the saga log and the idempotency
+ * keys. SQL is parameterised with explicit column lists. Saga writes are fenced by the
+ * lease (see saga-leases.ts): a run that lost its lease cannot write.
+ */
+import { withTransaction } from "@shop/libs/db";
+import type { Pool, PoolClient } from "pg";
+import { type OrderEvent, writeOrderEvent } from "./order-events";
+import type { PricedLine } from "./order-pricing";
+import type { OrderRecord } from "./order-record";
+import type { OrderLineInput } from "./order-request";
+import {
+  ORDER_COLUMNS,
+  type OrderRow,
+  orderFromRow,
+  priceItems,
+  type Queryable,
+  withItems,
+} from "./order-rows";
+import type {
+  OrderStatus,
+  Outcome,
+  PaymentState,
+  SagaStep,
+  StockState,
+} from "./order-state-machine";
+
+/** How long an Idempotency-Key names its order. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1_000;
+
+export interface NewOrder {
+  readonly id: string;
+  readonly userId: string;
+  readonly lines: readonly OrderLineInput[];
+  /** Names from the catalogue check, by product id. */
+  readonly productNames: ReadonlyMap<string, string>;
+  readonly paymentToken: string;
+  /** The run that drives the new saga first, and for how long it may. */
+  readonly lease: { readonly owner: string; readonly ms: number };
+  readonly idempotency?: { readonly key: string; readonly requestHash: string };
+}
+
+export type CreateResult =
+  | { readonly kind: "created"; readonly order: OrderRecord }
+  /** The key was already used: by this request (same hash) or another one. */
+  | { readonly kind: "existing"; readonly orderId: string; readonly requestHash: string };
+
+/** Columns a saga step may change. */
+export interface SagaFields {
+  status?: OrderStatus;
+  sagaStep?: SagaStep;
+  outcomeStatus?: Outcome | null;
+  statusReason?: string;
+  paymentToken?: null;
+  paymentState?: PaymentState;
+  paymentAuthorizationId?: string | null;
+  stockState?: StockState;
+  currencyCode?: string;
+  totalMinor?: bigint;
+}
+
+const FIELD_COLUMNS: Readonly<Record<keyof SagaFields, string>> = {
+  status: "status",
+  sagaStep: "saga_step",
+  outcomeStatus: "outcome_status",
+  statusReason: "status_reason",
+  paymentToken: "payment_token",
+  paymentState: "payment_state",
+  paymentAuthorizationId: "payment_authorization_id",
+  stockState: "stock_state",
+  currencyCode: "currency_code",
+  totalMinor: "total_minor",
+};
+
+export interface SagaChange {
+  /** The saga log entry: what ran and how it ended. */
+  readonly log: { readonly step: string; readonly outcome: string; readonly detail?: string };
+  readonly set: SagaFields;
+  /** Names and prices from the reservation. */
+  readonly pricedLines?: readonly PricedLine[];
+  readonly event?: OrderEvent;
+}
+
+/** The run's lease was taken over (it outlived its time): the run must stop. */
+export class LeaseLostError extends Error {
+  constructor(orderId: string) {
+    super(`the saga lease of order ${orderId} was lost`);
+    this.name = "LeaseLostError";
+  }
+}
+
+export interface OrderRepository {
+  /** Creates a PENDING order (and its key) with OrderCreated, or names the key's order. */
+  create(order: NewOrder): Promise<CreateResult>;
+  /** The order a live key names, if any. */
+  findIdempotencyKey(
+    userId: string,
+    key: string,
+  ): Promise<{ orderId: string; requestHash: string } | undefined>;
+  get(orderId: string): Promise<OrderRecord | undefined>;
+  /** A user's orders newest first, those with seq below `beforeSeq` when given. */
+  listByUser(userId: string, beforeSeq: bigint | undefined, limit: number): Promise<OrderRecord[]>;
+  /**
+   * Applies a step's result to `current` (as the run knows it), renewing the lease for
+   * `leaseMs` (or ending it when the saga is done); LeaseLostError when fenced out.
+   */
+  applySagaChange(
+    current: OrderRecord,
+    owner: string,
+    change: SagaChange,
+    leaseMs: number,
+  ): Promise<OrderRecord>;
+  /** Marks a PENDING order to be cancelled by whichever run drives it. */
+  requestCancel(orderId: string, reason: string): Promise<void>;
+  /** Deletes expired idempotency keys, at most `limit`; returns how many. */
+  pruneIdempotencyKeys(limit: number): Promise<number>;
+}
+
+export function createOrderRepository(pool: Pool): OrderRepository {
+  async function insertKey(
+    client: PoolClient,
+    order: NewOrder,
+    idempotency: NonNullable<NewOrder["idempotency"]>,
+  ): Promise<CreateResult | undefined> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const inserted = await client.query(
+        `INSERT INTO idempotency_keys (user_id, key, request_hash, order_id, expires_at)
+         VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))
+         ON CONFLICT (user_id, key) DO NOTHING`,
+        [
+          order.userId,
+          idempotency.key,
+          idempotency.requestHash,
+          order.id,
+          IDEMPOTENCY_KEY_TTL_MS / 1e3,
+        ],
+      );
+      if (inserted.rowCount === 1) return undefined;
+      // Another request holds the key; the conflict waited for its commit, so it is visible
+      // (unless it was pruned in between: then try again).
+      const { rows } = await client.query<{
+        order_id: string;
+        request_hash: string;
+        expired: boolean;
+      }>(
+        `SELECT order_id, request_hash, expires_at <= now() AS expired
+           FROM idempotency_keys WHERE user_id = $1 AND key = $2`,
+        [order.userId, idempotency.key],
+      );
+      const row = rows[0];
+      if (row && !row.expired) {
+        return { kind: "existing", orderId: row.order_id, requestHash: row.request_hash };
+      }
+      // An expired key is as good as absent: the new request takes it over.
+      await client.query(
+        "DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND expires_at <= now()",
+        [order.userId, idempotency.key],
+      );
+    }
+    throw new Error("the idempotency key kept changing while being claimed");
+  }
+
+  return {
+    create(order) {
+      return withTransaction(pool, async (client) => {
+        if (order.idempotency) {
+          const existing = await insertKey(client, order, order.idempotency);
+          if (existing) return existing;
+        }
+        // One statement: the order, its items and the first saga log entry.
+        const { rows } = await client.query<OrderRow>(
+          `WITH created AS (
+             INSERT INTO orders (id, user_id, status, saga_step, payment_token, lease_owner,
+                                 lease_until, saga_runs)
+             VALUES ($1, $2, 'PENDING', 'RESERVE_STOCK', $3, $4,
+                     now() + make_interval(secs => $5), 1)
+             RETURNING ${ORDER_COLUMNS}),
+           items AS (
+             INSERT INTO order_items (order_id, position, product_id, quantity, product_name)
+             SELECT $1, ordinality, product_id, quantity, product_name
+               FROM unnest($6::text[], $7::int[], $8::text[])
+                    WITH ORDINALITY AS t(product_id, quantity, product_name)),
+           logged AS (
+             INSERT INTO saga_log (order_id, step, outcome) VALUES ($1, 'CREATE', 'PENDING'))
+           SELECT * FROM created`,
+          [
+            order.id,
+            order.userId,
+            order.paymentToken,
+            order.lease.owner,
+            order.lease.ms / 1e3,
+            order.lines.map((l) => l.productId),
+            order.lines.map((l) => l.quantity),
+            order.lines.map((l) => order.productNames.get(l.productId) ?? ""),
+          ],
+        );
+        const created = orderFromRow(
+          rows[0]!,
+          order.lines.map((l) => ({
+            productId: l.productId,
+            quantity: l.quantity,
+            productName: order.productNames.get(l.productId) ?? "",
+            unitPriceMinor: null,
+          })),
+        );
+        await writeOrderEvent(client, { type: "OrderCreated" }, created);
+        return { kind: "created", order: created };
+      });
+    },
+
+    async findIdempotencyKey(userId, key) {
+      const { rows } = await pool.query<{ order_id: string; request_hash: string }>(
+        `SELECT order_id, request_hash FROM idempotency_keys
+          WHERE user_id = $1 AND key = $2 AND expires_at > now()`,
+        [userId, key],
+      );
+      const row = rows[0];
+      return row ? { orderId: row.order_id, requestHash: row.request_hash } : undefined;
+    },
+
+    async get(orderId) {
+      const { rows } = await pool.query<OrderRow>(
+        `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`,
+        [orderId],
+      );
+      return (await withItems(pool, rows))[0];
+    },
+
+    async listByUser(userId, beforeSeq, limit) {
+      const { rows } = await pool.query<OrderRow>(
+        `SELECT ${ORDER_COLUMNS} FROM orders
+          WHERE user_id = $1 AND ($2::bigint IS NULL OR seq < $2::bigint)
+          ORDER BY seq DESC LIMIT $3`,
+        [userId, beforeSeq?.toString() ?? null, limit],
+      );
+      return withItems(pool, rows);
+    },
+
+    async applySagaChange(current, owner, change, leaseMs) {
+      const sets: string[] = [];
+      const values: unknown[] = [
+        current.id,
+        owner,
+        change.log.step,
+        change.log.outcome,
+        change.log.detail ?? "",
+      ];
+      for (const [field, value] of Object.entries(change.set)) {
+        values.push(typeof value === "bigint" ? value.toString() : value);
+        sets.push(`${FIELD_COLUMNS[field as keyof SagaFields]} = $${values.length}`);
+      }
+      // A finished saga gives its lease back in the same write.
+      if (change.set.sagaStep === "DONE") {
+        sets.push("lease_owner = NULL", "lease_until = now()");
+      } else {
+        values.push(leaseMs / 1e3);
+        sets.push(`lease_until = now() + make_interval(secs => $${values.length})`);
+      }
+      // One statement updates the order, its items' prices and the saga log, atomically.
+      let pricing = "";
+      if (change.pricedLines) {
+        const lines = change.pricedLines;
+        values.push(
+          lines.map((l) => l.productId),
+          lines.map((l) => l.productName),
+          lines.map((l) => l.unitPriceMinor.toString()),
+        );
+        const n = values.length;
+        pricing = `,
+        priced AS (
+          UPDATE order_items AS i SET product_name = t.name, unit_price_minor = t.price
+            FROM updated, unnest($${n - 2}::text[], $${n - 1}::text[], $${n}::bigint[])
+                 AS t(product_id, name, price)
+           WHERE i.order_id = updated.id AND i.product_id = t.product_id)`;
+      }
+      const sql = `WITH updated AS (
+          UPDATE orders SET ${[...sets, "updated_at = now()"].join(", ")}
+           WHERE id = $1 AND lease_owner = $2
+           RETURNING ${ORDER_COLUMNS}),
+        logged AS (
+          INSERT INTO saga_log (order_id, step, outcome, detail)
+          SELECT id, $3::text, $4::text, $5::text FROM updated)${pricing}
+        SELECT * FROM updated`;
+      const items = change.pricedLines
+        ? priceItems(current.items, change.pricedLines)
+        : current.items;
+      const write = async (db: Queryable) => {
+        const { rows } = await db.query<OrderRow>(sql, values);
+        if (rows.length === 0) throw new LeaseLostError(current.id);
+        return orderFromRow(rows[0]!, items);
+      };
+      const event = change.event;
+      // Without an event, the one statement is the whole change.
+      if (!event) return write(pool);
+      return withTransaction(pool, async (client) => {
+        const order = await write(client);
+        await writeOrderEvent(client, event, order);
+        return order;
+      });
+    },
+
+    async requestCancel(orderId, reason) {
+      await pool.query(
+        `UPDATE orders SET cancel_requested = true, cancel_reason = $2, updated_at = now()
+          WHERE id = $1 AND status = 'PENDING' AND NOT cancel_requested`,
+        [orderId, reason],
+      );
+    },
+
+    async pruneIdempotencyKeys(limit) {
+      const { rowCount } = await pool.query(
+        `DELETE FROM idempotency_keys WHERE ctid IN (
+           SELECT ctid FROM idempotency_keys WHERE expires_at <= now() LIMIT $1)`,
+        [limit],
+      );
+      return rowCount ?? 0;
+    },
+  };
+}
