@@ -14,6 +14,7 @@ check: buf-lint breaking proto-check lint typecheck govern test
 proto:
 	npm run --silent proto:third-party
 	$(BIN)/buf generate
+	bash gateway/test/check-generated.sh --write
 
 # Fails when third_party/ or gen/ differ from a fresh generation.
 proto-check:
@@ -22,6 +23,7 @@ proto-check:
 	$(BIN)/buf generate -o "$$tmp" && \
 	diff -r "$$tmp/gen/ts" gen/ts && diff -r "$$tmp/gen/es" gen/es || \
 	{ echo "gen/ is stale: run 'make proto' and commit the result" >&2; exit 1; }
+	bash gateway/test/check-generated.sh
 
 buf-lint:
 	$(BIN)/buf lint

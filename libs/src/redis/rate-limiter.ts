@@ -109,6 +109,6 @@ end
 if nextTat - now > window + eps then
   return {0, remainingAt(tat), math.ceil(tat - now), math.ceil(nextTat - window - now)}
 end
-redis.call('SET', KEYS[1], string.format('%.17g', nextTat), 'PX', math.ceil(nextTat - now))
+redis.call('SET', KEYS[1], string.format('%.17g', nextTat), 'PX', math.max(1, math.ceil(nextTat - now)))
 return {1, remainingAt(nextTat), math.ceil(nextTat - now), 0}
 `;

@@ -1,0 +1,216 @@
+/**
+ * The cost of the gateway: GetProduct called directly over gRPC on product-service
+ * (the baseline) against GET /api/products/{id} through api-gateway to the same
+ * product-service instance, anonymous and with a bearer token, interleaved in one run.
+ *
+ * Through the gateway a call is parsed from HTTP, routed, transcoded from the
+ * descriptors, rate-limited in Redis, sent over gRPC with the gateway's service token
+ * behind its circuit breaker, and rendered as proto3 JSON; with a token the gateway
+ * verifies it too (and product-service verifies it again).
+ *
+ * A helper process this file also is (`--support <database> <port>`, the pattern of
+ * product-catalog.ts) owns the scratch products database for the run, and serves on
+ * its port the JWKS of a key the harness signs the benchmark's access token with: no
+ * user-service, no password hashing in the measured path.
+ */
+import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import { GetProductRequest } from "@shop/gen/ts/shop/product/v1/product";
+import { createPool } from "@shop/libs/db";
+import { createLogger } from "@shop/libs/logging";
+import { seedDemoCatalog } from "@shop/product-service";
+import { SignJWT } from "jose";
+import { Client } from "pg";
+import { defineScenario, type ProcessSpec, tsxCommand } from "../harness";
+
+const ADMIN_URL = process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const GET_PRODUCT = "/shop.product.v1.ProductService/GetProduct";
+/** Rate limits raised out of the way of the load generator (noted in the results). */
+const UNLIMITED = "10000000/1m";
+
+const databaseName = (port: number) => `bench_gateway_${port}`;
+const databaseUrl = (name: string) => {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+};
+const jwksUrl = (port: number) => `http://127.0.0.1:${port}/jwks.json`;
+
+// The benchmark's token issuer: its public key travels to the support process in the
+// environment, and setup signs with the private key in the harness process.
+const signingKey = generateKeyPairSync("ed25519");
+const KID = randomUUID();
+
+async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The --support mode: the scratch database for the run, and the JWKS on `port`. */
+async function support(name: string, port: number): Promise<void> {
+  if (!/^bench_gateway_\d+$/.test(name)) throw new Error(`refusing database name ${name}`);
+  const jwks = process.env.BENCH_JWKS;
+  if (!jwks) throw new Error("BENCH_JWKS is not set");
+  await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${name}`));
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" }).end(jwks);
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const drop = () => {
+    server.close();
+    server.closeAllConnections();
+    withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error("dropping the bench database failed:", error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", drop);
+  process.once("SIGINT", drop);
+}
+
+export default defineScenario({
+  name: "gateway-vs-direct",
+  description:
+    "GetProduct straight to product-service over gRPC vs GET /api/products/{id} through api-gateway (anonymous, and with a bearer token) to the same instance.",
+  ports: ["support", "productGrpc", "productHttp", "gatewayHttp", "gatewayGrpc"],
+  processes: ({ ports }): ProcessSpec[] => {
+    const common = {
+      LOG_LEVEL: "warn",
+      REDIS_KEY_PREFIX: `bench:gateway:${ports.support}:`,
+      JWKS_URL: jwksUrl(ports.support),
+    };
+    return [
+      {
+        name: "bench-support",
+        ...tsxCommand(__filename, [
+          "--support",
+          databaseName(ports.support),
+          String(ports.support),
+        ]),
+        env: {
+          BENCH_JWKS: JSON.stringify({
+            keys: [{ ...exportPublicJwk(), kid: KID, alg: "EdDSA", use: "sig" }],
+          }),
+        },
+        ready: { port: ports.support },
+        stopGraceMs: 10_000,
+      },
+      {
+        name: "product-service",
+        ...tsxCommand("services/product/src/main.ts"),
+        env: {
+          ...common,
+          DATABASE_URL: databaseUrl(databaseName(ports.support)),
+          GRPC_PORT: String(ports.productGrpc),
+          HTTP_PORT: String(ports.productHttp),
+        },
+        ready: { url: `http://127.0.0.1:${ports.productHttp}/ready` },
+      },
+      {
+        name: "api-gateway",
+        ...tsxCommand("gateway/src/main.ts"),
+        env: {
+          ...common,
+          HTTP_PORT: String(ports.gatewayHttp),
+          GRPC_PORT: String(ports.gatewayGrpc),
+          PRODUCT_SERVICE_ADDR: `127.0.0.1:${ports.productGrpc}`,
+          // Not called in this benchmark; reported down in /ready, which does not fail it.
+          USER_SERVICE_ADDR: "127.0.0.1:9",
+          ORDER_SERVICE_ADDR: "127.0.0.1:9",
+          RATE_LIMIT_ANONYMOUS: UNLIMITED,
+          RATE_LIMIT_AUTHENTICATED: UNLIMITED,
+        },
+        ready: { url: `http://127.0.0.1:${ports.gatewayHttp}/ready` },
+      },
+    ];
+  },
+  async setup({ ports }) {
+    const logger = createLogger({ service: "product-service", level: "warn" });
+    const pool = createPool({
+      url: databaseUrl(databaseName(ports.support)),
+      applicationName: "bench-gateway-seed",
+      logger,
+    });
+    try {
+      await seedDemoCatalog(pool, logger);
+      const { rows } = await pool.query<{ id: string }>("SELECT id FROM products ORDER BY sku");
+      const now = Math.floor(Date.now() / 1000);
+      const token = await new SignJWT({ role: "customer" })
+        .setProtectedHeader({ alg: "EdDSA", kid: KID })
+        .setIssuer("user-service")
+        .setAudience("shop-api")
+        .setSubject("bench-user")
+        .setIssuedAt(now)
+        .setExpirationTime(now + 3_600)
+        .sign(signingKey.privateKey);
+      return { ids: rows.map((r) => r.id), token };
+    } finally {
+      await pool.end();
+    }
+  },
+  warmupMs: 5_000,
+  durationMs: 20_000,
+  concurrencies: [1, 8, 64],
+  notes: [
+    `gateway rate limits raised to ${UNLIMITED} (anonymous and per user): the limiter still runs its Redis script on every call`,
+    "GetProduct cycles over the demo catalog's products; product-service serves them from its Redis cache",
+    "gateway-rest-auth sends a customer's EdDSA access token, verified by the gateway and again by product-service",
+    "the gateway runs MESH_MODE=local with the runtime config's retry policy and circuit breaker, no OpenTelemetry SDK",
+  ],
+  variants: [
+    {
+      name: "direct-grpc",
+      load: (_c, { ports, setup }) => ({
+        protocol: "grpc",
+        target: `127.0.0.1:${ports.productGrpc}`,
+        method: GET_PRODUCT,
+        request: setup.ids.map((productId) => GetProductRequest.encode({ productId }).finish()),
+      }),
+    },
+    {
+      name: "gateway-rest",
+      load: (_c, { ports, setup }) => ({
+        protocol: "http",
+        url: `http://127.0.0.1:${ports.gatewayHttp}/api/products`,
+        requests: setup.ids.map((id) => ({ path: `/api/products/${id}` })),
+      }),
+    },
+    {
+      name: "gateway-rest-auth",
+      load: (_c, { ports, setup }) => ({
+        protocol: "http",
+        url: `http://127.0.0.1:${ports.gatewayHttp}/api/products`,
+        requests: setup.ids.map((id) => ({
+          path: `/api/products/${id}`,
+          headers: { authorization: `Bearer ${setup.token}` },
+        })),
+      }),
+    },
+  ],
+});
+
+function exportPublicJwk() {
+  const jwk = signingKey.publicKey.export({ format: "jwk" });
+  return { kty: jwk.kty, crv: jwk.crv, x: jwk.x };
+}
+
+if (require.main === module) {
+  const [flag, name, port] = process.argv.slice(2);
+  if (flag !== "--support" || !name || !port) {
+    console.error("usage: gateway-vs-direct.ts --support <database> <port>");
+    process.exit(2);
+  }
+  support(name, Number(port)).catch((error: unknown) => {
+    console.error("starting the bench support process failed:", error);
+    process.exit(1);
+  });
+}

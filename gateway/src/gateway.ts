@@ -1,0 +1,251 @@
+/**
+ * The api-gateway's wiring: configuration, libs' logger, metrics, service identity,
+ * access-token verifier and Redis infrastructure, the backends, the routes built from
+ * the descriptors, the edge pipeline, OpenAPI and the HTTP server.
+ *
+ * The gateway composes libs' pieces rather than using createServiceRuntime: the
+ * runtime's HTTP server is an admin server (GET-only, exact paths), while the
+ * gateway's port 8000 is the API itself and serves /health, /ready and /metrics beside
+ * it (DESIGN.md); it owns no database, consumes no events and, until gRPC and Connect
+ * arrive at the edge, serves no gRPC. Nothing is module-level: the embedded mode may
+ * start it next to the services in one process.
+ */
+import type { DescService } from "@bufbuild/protobuf";
+import { OrderService } from "@shop/gen/es/shop/order/v1/order_pb";
+import { ProductService } from "@shop/gen/es/shop/product/v1/product_pb";
+import { UserService } from "@shop/gen/es/shop/user/v1/user_pb";
+import {
+  createAccessTokenVerifier,
+  createServiceTokenSigner,
+  loadServiceKeys,
+} from "@shop/libs/auth";
+import type { Env } from "@shop/libs/config";
+import { createLogger, type LoggerConfig } from "@shop/libs/logging";
+import type { ServiceName } from "@shop/libs/mesh";
+import { createMetrics } from "@shop/libs/metrics";
+import { loadRuntimeConfig } from "@shop/libs/runtime-config";
+import {
+  createRedisInfrastructure,
+  type Infrastructure,
+  upstreamAddressVariable,
+} from "@shop/libs/service";
+import type { BackendSpec } from "./backend/backend-client";
+import { createBackends } from "./backend/backends";
+import { type GatewayConfig, parseGatewayConfig } from "./config/gateway-config";
+import { renderDocsPage } from "./docs/docs-page";
+import { createAccessControl } from "./edge/access-control";
+import { type BreakerSettings, createCircuitBreakers } from "./edge/circuit-breakers";
+import { createEdgePipeline } from "./edge/edge-pipeline";
+import { createLastGoodCache } from "./edge/last-good-cache";
+import { createRateLimits, rateLimitPolicyFromConfig } from "./edge/rate-limits";
+import { createGatewayRoutes } from "./gateway-routes";
+import { createGatewayReadiness } from "./health/gateway-readiness";
+import { createCors } from "./http/cors";
+import { createHttpMetrics } from "./http/http-metrics";
+import { createHttpServer, jsonRoute } from "./http/http-server";
+import { createRestHandler } from "./http/rest-handler";
+import { createOpenApiDocument } from "./openapi/openapi-document";
+import { createJsonCodec } from "./transcoding/json-codec";
+
+export interface GatewayOptions {
+  env: Env;
+  /** Default: Redis at REDIS_URL. The embedded mode passes in-memory adapters. */
+  infrastructure?: Infrastructure;
+  /** Where log lines go (tests read them back); stdout by default. */
+  logDestination?: LoggerConfig["destination"];
+  /** The backends and the services they serve; default: the shop's three services. */
+  backends?: readonly BackendSpec[];
+}
+
+export interface Gateway {
+  readonly httpPort: number;
+  readonly config: GatewayConfig;
+  /** Graceful: readiness false, finish requests within SHUTDOWN_GRACE, close clients. */
+  stop(): Promise<void>;
+}
+
+const REDIS_START_WAIT_MS = 2_000;
+
+const BREAKER_DEFAULTS = { errorThresholdPercent: 50, volumeThreshold: 20, resetTimeoutMs: 10_000 };
+
+/** The shop's services and where the environment says they are. */
+export function shopBackends(config: GatewayConfig): BackendSpec[] {
+  const spec = (name: ServiceName, service: DescService): BackendSpec => ({
+    name,
+    // serviceEnvShape builds the *_ADDR variables from the mesh catalogue, so their
+    // names are not in the parsed type.
+    target: String((config as Record<string, unknown>)[upstreamAddressVariable(name)]),
+    services: [service],
+  });
+  return [
+    spec("user-service", UserService),
+    spec("product-service", ProductService),
+    spec("order-service", OrderService),
+  ];
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const config = parseGatewayConfig(options.env);
+  const logger = createLogger({
+    service: "api-gateway",
+    level: config.LOG_LEVEL,
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+  const metrics = createMetrics("api-gateway");
+  const runtimeConfig = loadRuntimeConfig("api-gateway", config.RUNTIME_CONFIG_PATH);
+  const keys = await loadServiceKeys({
+    privateKeyPath: config.SERVICE_KEY_PATH,
+    jwksPath: config.SERVICE_JWKS_PATH,
+  });
+  const signer = createServiceTokenSigner({ service: "api-gateway", privateKey: keys.privateKey });
+  const infrastructure =
+    options.infrastructure ??
+    createRedisInfrastructure({
+      url: config.REDIS_URL,
+      service: "api-gateway",
+      logger,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+    });
+
+  const backends = createBackends(options.backends ?? shopBackends(config), {
+    runtimeConfig,
+    meshMode: config.MESH_MODE,
+    maxReconnectBackoffMs: config.BACKEND_RECONNECT_MAX,
+  });
+  const { bindings, aggregations, skipped, router } = createGatewayRoutes(backends.services);
+  for (const rpc of skipped) logger.debug(rpc, "RPC not exposed over REST");
+  const codec = createJsonCodec(backends.services);
+
+  const breakerSettings = (backend: string): BreakerSettings => {
+    const fromPolicy = runtimeConfig.upstreams[backend as ServiceName]?.breaker ?? BREAKER_DEFAULTS;
+    return {
+      errorThresholdPercent:
+        config.BREAKER_ERROR_THRESHOLD_PERCENT ?? fromPolicy.errorThresholdPercent,
+      volumeThreshold: config.BREAKER_VOLUME_THRESHOLD ?? fromPolicy.volumeThreshold,
+      resetTimeoutMs: config.BREAKER_RESET_TIMEOUT ?? fromPolicy.resetTimeoutMs,
+      windowMs: config.BREAKER_WINDOW,
+    };
+  };
+  const breakers = createCircuitBreakers({
+    backends: backends.clients.map((c) => c.name),
+    settings: breakerSettings,
+    logger,
+    registry: metrics.registry,
+  });
+  const pipeline = createEdgePipeline({
+    backends,
+    accessControl: createAccessControl(
+      createAccessTokenVerifier({
+        jwksUrl: config.JWKS_URL,
+        issuer: config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+      }),
+    ),
+    rateLimits: createRateLimits({
+      limiter: infrastructure.rateLimiter("api-gateway:rate:"),
+      policy: rateLimitPolicyFromConfig(config),
+      logger,
+      registry: metrics.registry,
+    }),
+    breakers,
+    lastGood: createLastGoodCache({
+      maxEntries: config.STALE_CACHE_ENTRIES,
+      maxBytes: config.STALE_CACHE_MAX_BYTES,
+      maxAgeMs: config.STALE_MAX_AGE,
+    }),
+    fallbackRpcs: new Set(config.STALE_FALLBACK_RPCS),
+    signer,
+    metrics,
+  });
+
+  const readiness = createGatewayReadiness({
+    registry: metrics.registry,
+    jwksUrl: config.JWKS_URL,
+    redisUp: () => infrastructure.isUp(),
+    backends: backends.clients,
+    breakerStates: () => breakers.states(),
+    logger,
+  });
+  const openapi = createOpenApiDocument(bindings, aggregations, {
+    title: "Shop API",
+    version: "v1",
+    description: "REST API of the shop, transcoded by api-gateway to the services' gRPC contracts.",
+  });
+  const openapiText = JSON.stringify(openapi);
+  const docsPage = renderDocsPage(openapi);
+
+  const server = createHttpServer({
+    router,
+    rest: createRestHandler({
+      pipeline,
+      codec,
+      bodyLimit: config.BODY_LIMIT,
+      trustedHops: config.TRUST_PROXY_HOPS,
+    }),
+    pipeline,
+    codec,
+    builtIns: {
+      "/health": jsonRoute(async () => ({
+        status: 200,
+        body: { status: "ok", service: "api-gateway" },
+      })),
+      "/ready": jsonRoute(
+        () => readiness.report() as Promise<{ status: number; body: Record<string, never> }>,
+      ),
+      "/metrics": async (exchange) => {
+        const text = await metrics.render();
+        exchange.sendText(200, metrics.registry.contentType, text, { "cache-control": "no-store" });
+      },
+      "/openapi.json": (exchange) => exchange.sendText(200, "application/json", openapiText),
+      "/docs": (exchange) => exchange.sendText(200, "text/html; charset=utf-8", docsPage),
+    },
+    cors: createCors({
+      allowOrigins: config.CORS_ALLOW_ORIGINS,
+      allowHeaders: config.CORS_ALLOW_HEADERS,
+      exposeHeaders: config.CORS_EXPOSE_HEADERS,
+      maxAgeMs: config.CORS_MAX_AGE,
+      allowCredentials: config.CORS_ALLOW_CREDENTIALS,
+    }),
+    metrics: createHttpMetrics(metrics.registry),
+    logger,
+    aggregationTimeoutMs: config.AGGREGATION_TIMEOUT,
+    trustedHops: config.TRUST_PROXY_HOPS,
+  });
+
+  readiness.startJwksProbe();
+  // Rate limits fail open while Redis is down; a moment's wait at start-up keeps the
+  // first requests from being counted as an outage.
+  await waitFor(() => infrastructure.isUp(), REDIS_START_WAIT_MS);
+  const httpPort = await server.start(config.HOST, config.HTTP_PORT);
+  readiness.readiness.markReady();
+  logger.info(
+    { httpPort, routes: router.entries.length, backends: backends.clients.map((c) => c.name) },
+    "api-gateway ready",
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    httpPort,
+    config,
+    stop() {
+      stopping ??= (async () => {
+        readiness.readiness.markDraining();
+        logger.info("api-gateway shutting down");
+        await server.stop(config.SHUTDOWN_GRACE);
+        readiness.stop();
+        breakers.shutdown();
+        backends.close();
+        if (!options.infrastructure) await infrastructure.close();
+        logger.info("api-gateway stopped");
+      })();
+      return stopping;
+    },
+  };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
