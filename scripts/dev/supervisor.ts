@@ -26,6 +26,11 @@ export interface SupervisorOptions {
 
 export interface Supervisor {
   start(definition: ProcessDefinition): void;
+  /**
+   * Sends `signal` to one process and waits for it to exit; it is not restarted (fault
+   * tests kill a service, then start it again with start()).
+   */
+  kill(name: string, signal?: NodeJS.Signals): Promise<void>;
   /** Resolves when a process exits on its own and will not be restarted. */
   readonly failed: Promise<string>;
   stop(): Promise<void>;
@@ -37,6 +42,7 @@ const STABLE_AFTER_MS = 60_000;
 
 export function createSupervisor(options: SupervisorOptions): Supervisor {
   const running = new Map<string, ChildProcess>();
+  const killed = new Set<string>();
   let stopping = false;
   let fail: (name: string) => void = () => {};
   const failed = new Promise<string>((resolve) => {
@@ -61,7 +67,7 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
     pipe(definition.name, child.stderr);
     child.on("exit", (code, signal) => {
       running.delete(definition.name);
-      if (stopping) return;
+      if (stopping || killed.delete(definition.name)) return;
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
       const next = Date.now() - startedAt > STABLE_AFTER_MS ? 0 : attempt + 1;
       if (!options.restart) {
@@ -81,6 +87,15 @@ export function createSupervisor(options: SupervisorOptions): Supervisor {
 
   return {
     start: (definition) => launch(definition, 0),
+    kill(name, signal = "SIGKILL") {
+      const child = running.get(name);
+      if (!child) return Promise.resolve();
+      killed.add(name);
+      return new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill(signal);
+      });
+    },
     failed,
     async stop() {
       stopping = true;
