@@ -80,6 +80,10 @@ govern-render:
 setup:
 	npm run setup
 
+# The whole mesh locally (same as npm run dev).
+local:
+	npm run dev
+
 ## Benchmarks (results are committed; CI checks them against the budgets, never reruns them)
 
 .PHONY: bench bench-report
