@@ -1,17 +1,23 @@
 /**
  * The embedded mode of `npm run dev`: the whole mesh in one Node process, for a
  * machine with neither PostgreSQL nor Redis. Each service's database is a PGlite
- * instance (real Postgres compiled to WebAssembly) kept in `.dev/embedded/<database>`
- * and reached through the `pg` client over pglite-socket; cache, rate limits, login
- * throttling and the event bus are libs' in-memory adapters, one bus shared by all.
- * The gRPC calls between services stay real, over loopback.
+ * instance (real Postgres compiled to WebAssembly) kept in a folder, and reached through
+ * the `pg` client over pglite-socket; cache, rate limits, login throttling and the event
+ * bus are libs' in-memory adapters, one bus shared by all. The gRPC calls between
+ * services stay real, over loopback.
  *
- * Started by scripts/dev.ts with the telemetry preload and SHOP_EMBEDDED=1, so spans
- * carry each service's name as an attribute. `--wipe` starts from empty databases.
+ * Started by the dev supervisor (scripts/dev.ts, the end-to-end tests) with the
+ * telemetry preload and SHOP_EMBEDDED=1, so spans carry each service's name as an
+ * attribute. Flags:
+ *   --data-dir <dir>  where the databases live (default .dev/embedded); kept across runs
+ *   --wipe            start from empty databases
+ *   --ports <json>    the ports of every process (default those of DESIGN.md), e.g.
+ *                     {"api-gateway":{"http":8000,"grpc":9000},"user-service":{...},...}
  */
 import { mkdirSync, rmSync } from "node:fs";
 import type { AddressInfo, Server } from "node:net";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { startGateway } from "@shop/api-gateway";
@@ -24,9 +30,10 @@ import { startOrderService } from "@shop/order-service";
 import { seedDemoCatalog, startProductService } from "@shop/product-service";
 import { startUserService } from "@shop/user-service";
 import { DEV_DIR, loadDevSecrets } from "../dev-secrets";
-import { DEFAULT_PORTS, meshEnv } from "./mesh-env";
+import { DEFAULT_PORTS, meshEnv, parseMeshPorts } from "./mesh-env";
 
-const DATA_DIR = join(DEV_DIR, "embedded");
+/** Where the databases live unless --data-dir says otherwise. */
+export const DEFAULT_DATA_DIR = join(DEV_DIR, "embedded");
 
 interface EmbeddedDatabase {
   url: string;
@@ -34,8 +41,7 @@ interface EmbeddedDatabase {
 }
 
 /** A PGlite database served on a loopback port, so the services' `pg` pools reach it. */
-async function startDatabase(name: string): Promise<EmbeddedDatabase> {
-  const dir = join(DATA_DIR, name);
+async function startDatabase(dir: string): Promise<EmbeddedDatabase> {
   mkdirSync(dir, { recursive: true });
   const db = await PGlite.create(dir);
   // Several connections per service pool; PGlite runs their queries one at a time.
@@ -52,29 +58,28 @@ async function startDatabase(name: string): Promise<EmbeddedDatabase> {
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes("--wipe")) {
-    rmSync(DATA_DIR, { recursive: true, force: true });
-    console.log(`embedded: wiped ${DATA_DIR}`);
+  const { values } = parseArgs({
+    options: {
+      "data-dir": { type: "string" },
+      wipe: { type: "boolean", default: false },
+      ports: { type: "string" },
+    },
+  });
+  const logger = createLogger({ service: "embedded" });
+  const dataDir = resolve(values["data-dir"] ?? DEFAULT_DATA_DIR);
+  const ports = values.ports ? parseMeshPorts(values.ports) : DEFAULT_PORTS;
+  if (values.wipe) {
+    rmSync(dataDir, { recursive: true, force: true });
+    logger.info({ dataDir }, "databases wiped");
   }
   const secrets = loadDevSecrets();
   await ensureServiceKeys(join(DEV_DIR, "service-keys"));
 
   const databases = new Map<ServiceName, EmbeddedDatabase>();
-  for (const service of SERVICES) {
-    if (service.database) databases.set(service.name, await startDatabase(service.database.name));
-  }
-  const envs = meshEnv({
-    base: process.env,
-    ports: DEFAULT_PORTS,
-    databaseUrls: Object.fromEntries([...databases].map(([name, db]) => [name, db.url])),
-    secrets,
-  });
-
+  const running: Stoppable[] = [];
   const bus = createMemoryEventBus({
     logger: createLogger({ service: "event-bus", level: "warn" }),
   });
-  const infrastructure = () => createMemoryInfrastructure({ bus });
-  const running: Stoppable[] = [];
   const stopAll = async () => {
     for (const service of running.reverse()) await service.stop();
     await bus.close();
@@ -87,13 +92,27 @@ async function main(): Promise<void> {
     stopAll().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error("embedded: stop failed", error);
+        logger.error({ err: error }, "stop failed");
         process.exit(1);
       },
     );
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+
+  for (const service of SERVICES) {
+    if (service.database) {
+      databases.set(service.name, await startDatabase(join(dataDir, service.database.name)));
+    }
+  }
+  logger.info({ dataDir }, "PGlite databases open");
+  const envs = meshEnv({
+    base: process.env,
+    ports,
+    databaseUrls: Object.fromEntries([...databases].map(([name, db]) => [name, db.url])),
+    secrets,
+  });
+  const infrastructure = () => createMemoryInfrastructure({ bus });
 
   running.push(
     await startUserService({ env: envs["user-service"], infrastructure: infrastructure() }),
@@ -104,7 +123,7 @@ async function main(): Promise<void> {
   });
   running.push(product);
   const created = await seedDemoCatalog(product.runtime.pool, product.runtime.logger);
-  if (created > 0) console.log(`embedded: demo catalog loaded (${created} products)`);
+  if (created > 0) logger.info({ products: created }, "demo catalog loaded");
   running.push(
     await startOrderService({ env: envs["order-service"], infrastructure: infrastructure() }),
   );

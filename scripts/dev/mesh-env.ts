@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Env } from "@shop/libs/config";
 import { SERVICES, type ServiceName } from "@shop/libs/mesh";
 import { upstreamAddressVariable } from "@shop/libs/service";
+import { z } from "zod";
 import type { DevSecrets } from "../dev-secrets";
 
 export type MeshPorts = Record<ServiceName, { http: number; grpc: number }>;
@@ -77,4 +78,34 @@ export function serviceDatabaseUrls(
 export function mainScript(root: string, name: ServiceName): string {
   const spec = SERVICES.find((s) => s.name === name)!;
   return join(root, spec.dir, "src", "main.ts");
+}
+
+const portNumber = z.number().int().min(1).max(65_535);
+const meshPortsSchema = z.strictObject(
+  Object.fromEntries(
+    SERVICES.map((s) => [s.name, z.strictObject({ http: portNumber, grpc: portNumber })]),
+  ) as Record<ServiceName, z.ZodObject<{ http: typeof portNumber; grpc: typeof portNumber }>>,
+);
+
+/**
+ * Ports given as JSON (`{"api-gateway":{"http":8000,"grpc":9000},...}`, every process
+ * named), as the embedded mode's `--ports` takes them. Throws naming what is wrong.
+ */
+export function parseMeshPorts(text: string): MeshPorts {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--ports is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = meshPortsSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new Error(`--ports is not valid: ${issues.join("; ")}`);
+  }
+  const ports = parsed.data as MeshPorts;
+  const all = Object.values(ports).flatMap((p) => [p.http, p.grpc]);
+  const repeated = all.find((port, i) => all.indexOf(port) !== i);
+  if (repeated !== undefined) throw new Error(`--ports uses port ${repeated} twice`);
+  return ports;
 }

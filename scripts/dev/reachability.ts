@@ -60,7 +60,8 @@ export async function waitForReady(
     } catch (error) {
       last = error instanceof Error ? error.message : String(error);
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Not faster: some processes log every probe of /ready.
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${url} not ready after ${timeoutMs} ms (last answer: ${last})`);
 }

@@ -20,7 +20,7 @@ export function readyTable(
     "",
     `  Try:   curl http://localhost:${gateway}/api/products`,
     `  API:   http://localhost:${gateway}/docs`,
-    "  Trace: npm run trace -- <request id or trace id>",
+    "  Trace: npm run trace -- <request id or trace id>   (logs: .dev/logs.jsonl)",
     "  Stop:  Ctrl-C",
     "",
   ].join("\n");

@@ -1,17 +1,10 @@
-import {
-  context,
-  propagation,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
 import { EventEnvelope } from "@shop/gen/ts/shop/events/v1/events";
 import type { Pool, PoolClient } from "pg";
 import { withTransaction } from "../db/transaction";
 import type { Logger } from "../logging";
 import type { ServiceName } from "../mesh";
 import type { EventBus, StreamEntry, Subscription } from "./event-bus";
+import { withEventSpan } from "./event-span";
 
 /**
  * Applies one event inside the inbox transaction: everything it writes through `client`
@@ -50,11 +43,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * only if that row is new, runs the handler with the same client; the entry is
  * acknowledged after the commit. A duplicate (re-published, or redelivered after a
  * crash between commit and ack) finds its inbox row and is acknowledged unapplied.
- * The handler runs in a `consume <type>` span continuing the producer's trace.
+ * The handler runs in a `consume <type>` span continuing the producer's trace
+ * (withEventSpan).
  */
 export function createEventConsumer(options: EventConsumerOptions): Subscription {
   const { pool, service, logger } = options;
-  const tracer = trace.getTracer("@shop/libs/events");
 
   async function handle(entry: StreamEntry): Promise<void> {
     let envelope: EventEnvelope;
@@ -83,28 +76,10 @@ export function createEventConsumer(options: EventConsumerOptions): Subscription
       logger.warn(fields, "no handler for this event type; skipped");
       return;
     }
-    const parent = propagation.extract(ROOT_CONTEXT, {
-      traceparent: envelope.trace?.traceparent ?? "",
-      tracestate: envelope.trace?.tracestate ?? "",
-    });
-    const span = tracer.startSpan(
-      `consume ${envelope.type}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          "messaging.system": "redis",
-          "messaging.operation.type": "process",
-          "messaging.destination.name": entry.stream,
-          "messaging.consumer.group.name": service,
-          "messaging.message.id": envelope.id,
-          "shop.event.type": envelope.type,
-          "shop.event.aggregate_id": envelope.aggregateId,
-        },
-      },
-      parent,
-    );
-    try {
-      await context.with(trace.setSpan(parent, span), async () => {
+    await withEventSpan(
+      envelope,
+      { service, stream: entry.stream, group: service },
+      async (span) => {
         const applied = await withTransaction(pool, async (client) => {
           const inserted = await client.query(
             "INSERT INTO inbox (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -116,14 +91,8 @@ export function createEventConsumer(options: EventConsumerOptions): Subscription
         });
         span.setAttribute("shop.event.duplicate", !applied);
         if (!applied) logger.debug(fields, "event already applied; acknowledged");
-      });
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
-    } finally {
-      span.end();
-    }
+      },
+    );
   }
 
   const subscriptions = options.streams.map((stream) =>

@@ -38,6 +38,7 @@ export {
   packEvent,
   TYPE_URL_PREFIX,
 } from "./event-envelope";
+export { type EventSpanOptions, withEventSpan } from "./event-span";
 export { createMemoryEventBus, type MemoryEventBusOptions } from "./memory-event-bus";
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "./outbox-relay";
 export { createRedisEventBus, type RedisEventBusOptions } from "./redis-event-bus";

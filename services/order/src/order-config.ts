@@ -26,6 +26,8 @@ export const orderEnvShape = {
   DATABASE_URL: env.url("postgres", "postgresql"),
   /** Timeout of each product-service call of the saga. */
   PRODUCT_CALL_TIMEOUT: positiveDuration().default(2_000),
+  /** Timeout of CreateOrder's account check (user-service GetUser). */
+  USER_CALL_TIMEOUT: positiveDuration().default(1_000),
   /** Timeout of each payment provider call; past it the outcome counts as unknown. */
   PAYMENT_TIMEOUT: positiveDuration().default(3_000),
   /** How long CreateOrder runs the saga when the caller set no deadline. */
@@ -60,6 +62,7 @@ export const orderEnvShape = {
 export type OrderConfig = Readonly<{
   DATABASE_URL: string;
   PRODUCT_CALL_TIMEOUT: number;
+  USER_CALL_TIMEOUT: number;
   PAYMENT_TIMEOUT: number;
   SAGA_DEADLINE: number;
   SAGA_RECOVERY_INTERVAL: number;

@@ -2,6 +2,7 @@ import { EventEnvelope } from "@shop/gen/ts/shop/events/v1/events";
 import { type CreateOrderRequest, OrderStatus } from "@shop/gen/ts/shop/order/v1/order";
 import { Code } from "@shop/libs/errors";
 import { startProductService } from "@shop/product-service";
+import { startUserService } from "@shop/user-service";
 import {
   type OrderTestMesh,
   rejectionOf,
@@ -17,7 +18,7 @@ describe("CreateOrder", () => {
   let mesh: OrderTestMesh;
 
   beforeAll(async () => {
-    mesh = await startOrderTestMesh({ startProductService });
+    mesh = await startOrderTestMesh({ startProductService, startUserService });
   });
   afterAll(() => mesh?.stop());
 

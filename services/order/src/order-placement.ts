@@ -1,5 +1,5 @@
 /**
- * CreateOrder: validation, the catalogue check, the idempotent creation of the order
+ * CreateOrder: validation, the account and catalogue checks, the idempotent creation of the order
  * and its key, and the saga run within the caller's deadline. Also `settle`, shared
  * with CancelOrder: bring an order as far as the deadline allows, driving its saga if
  * nobody does, or waiting for the run that does.
@@ -16,6 +16,7 @@ import { parseCreateOrder } from "./order-request";
 import type { OrderSaga } from "./order-saga";
 import { sagaHasWork } from "./order-state-machine";
 import type { ProductInventory } from "./product-inventory";
+import type { UserAccounts } from "./user-accounts";
 
 /** Kept back from the caller's deadline to persist the last step and answer. */
 export const REPLY_MARGIN_MS = 100;
@@ -26,6 +27,8 @@ export interface OrderPlacementOptions {
   repository: OrderRepository;
   saga: OrderSaga;
   inventory: ProductInventory;
+  /** Whether the caller's account still exists (it may be erased while a token lives). */
+  accounts: UserAccounts;
   /** Timeout of the catalogue check's calls. */
   productCallMs: number;
   /** The run's length when the caller set no deadline. */
@@ -113,12 +116,16 @@ export function createOrderPlacement(options: OrderPlacementOptions): OrderPlace
         if (existing) return replay(existing, input.requestHash, key, ctx);
       }
       // The caller's deadline and cancellation flow on; the user's token need not (the
-      // catalogue is public, and product-service would verify it again for nothing).
-      const productNames = await inventory.lookupProducts(
-        input.lines,
-        { requestId: ctx.requestId, deadline: ctx.deadline, signal: ctx.signal },
-        options.productCallMs,
-      );
+      // catalogue is public, GetUser is internal, and the callees would verify it again
+      // for nothing). Both checks at once; an erased account is the answer that wins.
+      const callerCtx = { requestId: ctx.requestId, deadline: ctx.deadline, signal: ctx.signal };
+      const [account, lookup] = await Promise.allSettled([
+        options.accounts.assertCanOrder(user, callerCtx),
+        inventory.lookupProducts(input.lines, callerCtx, options.productCallMs),
+      ]);
+      if (account.status === "rejected") throw account.reason;
+      if (lookup.status === "rejected") throw lookup.reason;
+      const productNames = lookup.value;
       const deadline = deadlineOf(ctx);
       const owner = randomUUID();
       const result = await repository.create({

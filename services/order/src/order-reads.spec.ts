@@ -4,6 +4,7 @@ import { OrderStatus, type WatchOrderResponse } from "@shop/gen/ts/shop/order/v1
 import { Code } from "@shop/libs/errors";
 import { buildEnvelope, encodeEnvelope, eventStream, packEvent } from "@shop/libs/events";
 import { startProductService } from "@shop/product-service";
+import { startUserService } from "@shop/user-service";
 import {
   type CallAs,
   eventually,
@@ -17,7 +18,7 @@ describe("reading and watching orders", () => {
   let productId: string;
 
   beforeAll(async () => {
-    mesh = await startOrderTestMesh({ startProductService });
+    mesh = await startOrderTestMesh({ startProductService, startUserService });
     productId = (await mesh.createProduct({ stock: 1_000 })).id;
   });
   afterAll(() => mesh?.stop());

@@ -5,6 +5,7 @@ import { ProductServiceClient } from "@shop/gen/ts/shop/product/v1/product";
 import { Code } from "@shop/libs/errors";
 import { createTestClient } from "@shop/libs/testing";
 import { startProductService } from "@shop/product-service";
+import { startUserService } from "@shop/user-service";
 import {
   eventually,
   type OrderInstance,
@@ -28,6 +29,7 @@ describe("the order saga", () => {
 
   beforeAll(async () => {
     mesh = await startOrderTestMesh({
+      startUserService,
       startProductService,
       orderEnv: { SAGA_RECOVERY_AFTER: "0ms" },
     });

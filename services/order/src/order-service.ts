@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { OrderServiceService } from "@shop/gen/ts/shop/order/v1/order";
 import { ProductServiceClient } from "@shop/gen/ts/shop/product/v1/product";
+import { UserServiceClient } from "@shop/gen/ts/shop/user/v1/user";
 import type { Env } from "@shop/libs/config";
 import {
   createServiceRuntime,
@@ -26,6 +27,7 @@ import { createProductInventory } from "./product-inventory";
 import { createSagaLeases } from "./saga-leases";
 import { createSagaRecovery, type SagaRecovery } from "./saga-recovery";
 import { createTestPaymentProvider } from "./test-payment-provider";
+import { createUserAccounts } from "./user-accounts";
 import { createUserDeletedHandler, USER_DELETED } from "./user-deleted-handler";
 
 /** The service's SQL migrations (namespace "order-service"). */
@@ -100,10 +102,18 @@ export async function startOrderService(
         }
       : {}),
   });
+  const accounts = createUserAccounts({
+    client: runtime.client(UserServiceClient, "user-service"),
+    pool,
+    timeoutMs: config.USER_CALL_TIMEOUT,
+    logger,
+    registry: runtime.metrics.registry,
+  });
   const placement = createOrderPlacement({
     repository,
     saga,
     inventory,
+    accounts,
     productCallMs: config.PRODUCT_CALL_TIMEOUT,
     sagaDeadlineMs: config.SAGA_DEADLINE,
   });

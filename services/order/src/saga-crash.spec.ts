@@ -11,6 +11,7 @@ import { OrderServiceClient, OrderStatus } from "@shop/gen/ts/shop/order/v1/orde
 import type { Env } from "@shop/libs/config";
 import { createTestClient } from "@shop/libs/testing";
 import { startProductService } from "@shop/product-service";
+import { startUserService } from "@shop/user-service";
 import {
   eventually,
   type OrderClient,
@@ -68,7 +69,7 @@ describe("saga recovery after a crash", () => {
   let mesh: OrderTestMesh;
 
   beforeAll(async () => {
-    mesh = await startOrderTestMesh({ startProductService });
+    mesh = await startOrderTestMesh({ startProductService, startUserService });
   });
   afterAll(() => mesh?.stop());
 

@@ -1,11 +1,15 @@
 /**
- * Test support for order-service's specs: the real product-service and order-service
- * on port 0, each against its own scratch database, sharing the real Redis under one
- * key prefix, with a token issuer standing in for user-service and real gRPC clients.
+ * Test support for order-service's specs: the real user-service, product-service and
+ * order-service on port 0, each against its own scratch database, sharing the real
+ * Redis under one key prefix, with real gRPC clients. user-service holds the accounts
+ * CreateOrder checks (GetUser) and publishes UserDeleted; the access tokens come from a
+ * test issuer (for the accounts' real ids), so a spec can make any token it needs.
  *
- * product-service is passed in by the spec (`startProductService` from
- * @shop/product-service): only spec files may import another service's code.
+ * product-service and user-service are passed in by the spec (`startProductService`
+ * from @shop/product-service, `startUserService` from @shop/user-service): only spec
+ * files may import another service's code.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +20,7 @@ import {
   ProductServiceClient,
   type ProductServiceService,
 } from "@shop/gen/ts/shop/product/v1/product";
+import { UserServiceClient, type UserServiceService } from "@shop/gen/ts/shop/user/v1/user";
 import type { UserIdentity } from "@shop/libs/auth";
 import type { Env } from "@shop/libs/config";
 import { createPool } from "@shop/libs/db";
@@ -38,12 +43,19 @@ import type { PaymentProvider } from "../src/payment-provider";
 
 export type OrderClient = GrpcClient<typeof OrderServiceService>;
 export type ProductClient = GrpcClient<typeof ProductServiceService>;
+export type UserClient = GrpcClient<typeof UserServiceService>;
 export type CallAs = { ctx: { user: UserIdentity } };
 
 /** What the spec passes in: `startProductService` of @shop/product-service. */
 export type StartProductService = (options: {
   env: Env;
 }) => Promise<{ grpcPort: number; stop(): Promise<void> }>;
+
+/** What the spec passes in: `startUserService` of @shop/user-service. */
+export type StartUserService = StartProductService;
+
+/** The password of every account customer() registers. */
+export const CUSTOMER_PASSWORD = "order-test-pw1";
 
 export interface OrderInstance {
   readonly service: RunningOrderService;
@@ -63,14 +75,24 @@ export interface OrderTestMesh {
   /** The environment of the first instance, e.g. for a child process. */
   readonly orderEnv: Env;
   readonly productGrpcPort: number;
+  /** user-service, called as api-gateway. */
+  readonly users: UserClient;
   admin(): Promise<CallAs>;
+  /**
+   * A customer with a real account in user-service (a new one each call). With a
+   * `userId`, only a token for it: no account exists unless the spec made one.
+   */
   customer(userId?: string): Promise<CallAs>;
+  /** Erases the customer's account through user-service's DeleteMe (UserDeleted follows). */
+  eraseAccount(as: CallAs): Promise<void>;
   createProduct(options?: { price?: bigint; currency?: string; stock?: number }): Promise<Product>;
   availableStock(productId: string): Promise<number>;
   /** Another order-service instance on the same database and Redis prefix. */
   startOrderInstance(overrides?: Env, payments?: PaymentProvider): Promise<OrderInstance>;
   stopProductService(): Promise<void>;
   restartProductService(): Promise<void>;
+  stopUserService(): Promise<void>;
+  restartUserService(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -91,6 +113,15 @@ const NO_RETRIES = {
   },
 };
 
+/** Admits order-service to user-service's GetUser. */
+function userRuntimeConfig(): string {
+  return writeJson("user-service.json", {
+    service: "user-service",
+    defaults: NO_RETRIES,
+    allowedCallers: { "shop.user.v1.UserService/GetUser": ["order-service"] },
+  });
+}
+
 /** Admits order-service to product-service's internal stock RPCs. */
 function productRuntimeConfig(): string {
   const rpcs = ["ReserveStock", "ReleaseStock", "CommitStock", "ReturnStock"];
@@ -107,13 +138,28 @@ let skus = 0;
 
 export async function startOrderTestMesh(options: {
   startProductService: StartProductService;
+  startUserService: StartUserService;
   orderEnv?: Env;
   payments?: PaymentProvider;
 }): Promise<OrderTestMesh> {
   const issuer = await createTestIssuer();
+  const userDatabase = await createScratchDatabase(TEST_ADMIN_URL);
   const productDatabase = await createScratchDatabase(TEST_ADMIN_URL);
   const orderDatabase = await createScratchDatabase(TEST_ADMIN_URL);
   const prefix = uniquePrefix("order-test");
+  const userEnv = testServiceEnv({
+    ...issuer.env,
+    DATABASE_URL: userDatabase.url,
+    REDIS_KEY_PREFIX: prefix,
+    RUNTIME_CONFIG_PATH: userRuntimeConfig(),
+    USER_KEK: randomBytes(32).toString("base64"),
+    // Argon2id at its cheapest allowed setting: these tests are not about hashing.
+    PASSWORD_HASH_MEMORY_KIB: "7168",
+    PASSWORD_HASH_ITERATIONS: "1",
+    PASSWORD_HASH_PARALLELISM: "1",
+  });
+  let user = await options.startUserService({ env: userEnv });
+  const userGrpcPort = user.grpcPort;
   const productEnv = testServiceEnv({
     ...issuer.env,
     DATABASE_URL: productDatabase.url,
@@ -129,6 +175,7 @@ export async function startOrderTestMesh(options: {
     DATABASE_URL: orderDatabase.url,
     REDIS_KEY_PREFIX: prefix,
     PRODUCT_SERVICE_ADDR: `127.0.0.1:${productGrpcPort}`,
+    USER_SERVICE_ADDR: `127.0.0.1:${userGrpcPort}`,
     RUNTIME_CONFIG_PATH: writeJson("order-service.json", {
       service: "order-service",
       defaults: NO_RETRIES,
@@ -169,8 +216,13 @@ export async function startOrderTestMesh(options: {
     applicationName: "order-test",
     logger: createLogger({ service: "order-service", level: "silent" }),
   });
+  const users = await createTestClient(UserServiceClient, {
+    port: userGrpcPort,
+    upstream: "user-service",
+  });
   const admin = await issuer.user(undefined, "admin");
   let productStopped = false;
+  let userStopped = false;
 
   return {
     issuer,
@@ -181,7 +233,19 @@ export async function startOrderTestMesh(options: {
     orderEnv,
     productGrpcPort,
     admin: async () => ({ ctx: { user: admin } }),
-    customer: async (userId) => ({ ctx: { user: await issuer.user(userId) } }),
+    users,
+    async customer(userId) {
+      if (userId !== undefined) return { ctx: { user: await issuer.user(userId) } };
+      const { user: account } = await users.register({
+        email: `order-test-${randomBytes(6).toString("hex")}@example.com`,
+        password: CUSTOMER_PASSWORD,
+        name: "",
+      });
+      return { ctx: { user: await issuer.user(account!.id) } };
+    },
+    async eraseAccount(as) {
+      await users.deleteMe({ password: CUSTOMER_PASSWORD }, as);
+    },
     async createProduct({ price = 1250n, currency = "EUR", stock = 10 } = {}) {
       skus += 1;
       const { product: created } = await products.createProduct(
@@ -222,14 +286,27 @@ export async function startOrderTestMesh(options: {
       });
       productStopped = false;
     },
+    async stopUserService() {
+      userStopped = true;
+      await user.stop();
+    },
+    async restartUserService() {
+      user = await options.startUserService({
+        env: { ...userEnv, GRPC_PORT: String(userGrpcPort) },
+      });
+      userStopped = false;
+    },
     async stop() {
       products.close();
+      users.close();
       for (const instance of instances.reverse()) await instance.stop();
       if (!productStopped) await product.stop();
+      if (!userStopped) await user.stop();
       await pool.end();
       await issuer.close();
       await orderDatabase.drop();
       await productDatabase.drop();
+      await userDatabase.drop();
       await deleteTestKeys(orderEnv.REDIS_URL ?? "redis://127.0.0.1:6379", prefix);
     },
   };

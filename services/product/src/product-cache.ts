@@ -19,7 +19,7 @@ import { randomUUID } from "node:crypto";
 import { EventEnvelope } from "@shop/gen/ts/shop/events/v1/events";
 import type { Product } from "@shop/gen/ts/shop/product/v1/product";
 import type { EventBus, Subscription } from "@shop/libs/events";
-import { eventStream } from "@shop/libs/events";
+import { eventStream, withEventSpan } from "@shop/libs/events";
 import type { Logger } from "@shop/libs/logging";
 import type { Cache } from "@shop/libs/redis";
 import { Counter, type Registry } from "prom-client";
@@ -110,7 +110,10 @@ export function subscribeCacheInvalidation(options: {
     handler: async (entry) => {
       const envelope = EventEnvelope.decode(entry.envelope);
       if (envelope.type !== PRODUCT_CHANGED && envelope.type !== STOCK_CHANGED) return;
-      await options.cache.invalidate([envelope.aggregateId]);
+      // In the trace of the write that caused it (e.g. the order that reserved stock).
+      await withEventSpan(envelope, { service: PRODUCER, stream: entry.stream }, () =>
+        options.cache.invalidate([envelope.aggregateId]),
+      );
     },
   });
 }
