@@ -92,3 +92,28 @@ bench:
 
 bench-report:
 	npm run bench:report
+
+## Kubernetes + Istio (kind or minikube); CLUSTER=kind|minikube, DRY_RUN=1, ADDONS=1
+
+.PHONY: dev dev-down images canary promote rollback canary-auto
+dev:
+	bash deploy/scripts/dev.sh
+
+dev-down:
+	bash deploy/scripts/dev-down.sh
+
+images:
+	bash deploy/scripts/images.sh
+
+# make canary SERVICE=product-service WEIGHT=10, then make promote / make rollback
+canary:
+	bash deploy/scripts/canary.sh canary $(SERVICE) $(WEIGHT)
+
+promote:
+	bash deploy/scripts/canary.sh promote $(SERVICE)
+
+rollback:
+	bash deploy/scripts/canary.sh rollback $(SERVICE)
+
+canary-auto:
+	bash deploy/scripts/canary-auto.sh $(SERVICE)
