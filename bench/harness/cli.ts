@@ -8,7 +8,7 @@
  * A scenario file's default export is its definition (see defineScenario).
  */
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Code, ServiceError } from "@shop/libs/errors";
 import { writeReport } from "./report";
 import { DEFAULT_RESULTS_DIR, runScenario } from "./scenario";
@@ -44,13 +44,24 @@ export function loadScenario(dir: string, name: string): ScenarioDefinition {
   return definition;
 }
 
+/** bench/README.md when `resultsDir` is the committed results folder, else undefined. */
+export function readmeFor(resultsDir: string): string | undefined {
+  return resolve(resultsDir) === resolve(DEFAULT_RESULTS_DIR)
+    ? join(BENCH_DIR, "README.md")
+    : undefined;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...names] = argv;
-  const resultsDir = process.env.BENCH_RESULTS_DIR || DEFAULT_RESULTS_DIR;
-  const readmePath = join(BENCH_DIR, "README.md");
+  const resultsDir = resolve(process.env.BENCH_RESULTS_DIR || DEFAULT_RESULTS_DIR);
+  // bench/README.md describes the committed results only: a run written elsewhere (a
+  // smoke test, a scratch re-run) redraws its charts there and leaves the README alone.
+  const readmePath = readmeFor(resultsDir);
   if (command === "report") {
     const { charts } = writeReport({ resultsDir, readmePath });
-    console.log(`wrote ${readmePath} and ${charts.length} chart(s)`);
+    console.log(
+      `wrote ${readmePath ?? "no README (results outside bench/results)"} and ${charts.length} chart(s)`,
+    );
     return 0;
   }
   if (command !== "run") {

@@ -68,10 +68,18 @@ async function runGrpc(spec: GrpcWireSpec, channels: Client[]): Promise<LoadRunR
 
   const startedAt = performance.now();
   const endAt = startedAt + spec.durationMs;
+  // One cursor shared by the callers: each call takes the next entry, so the list is
+  // walked once before any entry repeats (a list of one-off requests, a new address per
+  // Register, is never re-sent while it lasts) and every caller cycles through all of it.
+  // A per-caller stride (caller k sends k, k + n, ...) does the former but not the
+  // latter: with a list of two and an even concurrency each caller would send one entry.
+  let next = 0;
   const caller = async (index: number) => {
     const client = channels[index % channels.length]!;
-    for (let i = index; performance.now() < endAt; i++) {
-      await call(client, requests[i % requests.length]!);
+    while (performance.now() < endAt) {
+      const request = requests[next % requests.length]!;
+      next += 1;
+      await call(client, request);
     }
   };
   await Promise.all(Array.from({ length: spec.concurrency }, (_, i) => caller(i)));

@@ -2,11 +2,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ServiceError } from "@shop/libs/errors";
-import { listScenarios, loadScenario } from "./cli";
+import { listScenarios, loadScenario, readmeFor } from "./cli";
 import { sampleResult } from "./fixtures/sample-result";
 import { parseXmlElements } from "./fixtures/xml-elements";
 import { RESULTS_END, RESULTS_START, writeReport } from "./report";
 import { writeResults } from "./results";
+import { DEFAULT_RESULTS_DIR } from "./scenario";
 
 const tmp = mkdtempSync(join(tmpdir(), "bench-report-spec-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -38,6 +39,18 @@ describe("writeReport", () => {
     // Idempotent: a second report leaves the same README.
     writeReport({ resultsDir, readmePath: readme });
     expect(readFileSync(readme, "utf8")).toBe(text);
+  });
+
+  it("redraws the charts only when given no README (results outside bench/results)", () => {
+    const resultsDir = join(tmp, "elsewhere", "results");
+    writeResults(sampleResult(), resultsDir);
+    const { charts } = writeReport({ resultsDir });
+    expect(charts).toEqual([join(resultsDir, "sample.svg")]);
+    expect(readmeFor(resultsDir)).toBeUndefined();
+    expect(readmeFor(DEFAULT_RESULTS_DIR)).toBe(join(__dirname, "..", "README.md"));
+    expect(readmeFor(join(DEFAULT_RESULTS_DIR, "..", "results"))).toBe(
+      join(__dirname, "..", "README.md"),
+    );
   });
 
   it("refuses a README without the results markers", () => {

@@ -14,10 +14,11 @@ export const RESULTS_END = "<!-- bench-results:end -->";
 
 export interface ReportOptions {
   resultsDir: string;
-  readmePath: string;
+  /** The README whose results section to refresh; none for results outside bench/results. */
+  readmePath?: string;
 }
 
-/** Writes `<scenario>.svg` for every results file and refreshes the README's table. */
+/** Writes `<scenario>.svg` for every results file and refreshes the README's table (if given). */
 export function writeReport({ resultsDir, readmePath }: ReportOptions): { charts: string[] } {
   const results = readResults(resultsDir);
   const charts = results.map((result) => {
@@ -25,6 +26,7 @@ export function writeReport({ resultsDir, readmePath }: ReportOptions): { charts
     writeFileSync(path, renderChartSvg(result));
     return path;
   });
+  if (readmePath === undefined) return { charts };
   const readme = readFileSync(readmePath, "utf8");
   const start = readme.indexOf(RESULTS_START);
   const end = readme.indexOf(RESULTS_END);

@@ -174,6 +174,21 @@ describe("runGrpcLoad", () => {
     expect(unknown.histogram.count).toBe(unknown.requests);
   });
 
+  it("has concurrent callers share a request list without re-sending an entry", async () => {
+    // One-off requests, far more than the phase can send: a re-sent one is ALREADY_EXISTS.
+    const requests = Array.from({ length: 200_000 }, (_, i) => Buffer.from(`once-${i}`));
+    const result = await runGrpcLoad({
+      protocol: "grpc",
+      target: `127.0.0.1:${port}`,
+      method: "/bench.Echo/Once",
+      request: requests,
+      concurrency: 8,
+      durationMs: 200,
+    });
+    expect(result.requests).toBeGreaterThan(8);
+    expect(result.responses).toEqual({ OK: result.requests });
+  });
+
   it("counts calls past their deadline as DEADLINE_EXCEEDED", async () => {
     const result = await runGrpcLoad({
       protocol: "grpc",

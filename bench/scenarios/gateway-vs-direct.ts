@@ -1,12 +1,15 @@
 /**
  * The cost of the gateway: GetProduct called directly over gRPC on product-service
- * (the baseline) against GET /api/products/{id} through api-gateway to the same
- * product-service instance, anonymous and with a bearer token, interleaved in one run.
+ * (the baseline) against the same call through api-gateway to the same
+ * product-service instance, interleaved in one run: REST (GET /api/products/{id},
+ * anonymous and with a bearer token), gRPC on the gateway's port 9000, and Connect
+ * (unary POST with a JSON body) on port 8000.
  *
- * Through the gateway a call is parsed from HTTP, routed, transcoded from the
+ * Through the gateway a REST call is parsed from HTTP, routed, transcoded from the
  * descriptors, rate-limited in Redis, sent over gRPC with the gateway's service token
  * behind its circuit breaker, and rendered as proto3 JSON; with a token the gateway
- * verifies it too (and product-service verifies it again).
+ * verifies it too (and product-service verifies it again). A gRPC or Connect call
+ * skips the transcoding (connect-node decodes it) and goes through the same pipeline.
  *
  * A helper process this file also is (`--support <database> <port>`, the pattern of
  * product-catalog.ts) owns the scratch products database for the run, and serves on
@@ -80,7 +83,7 @@ async function support(name: string, port: number): Promise<void> {
 export default defineScenario({
   name: "gateway-vs-direct",
   description:
-    "GetProduct straight to product-service over gRPC vs GET /api/products/{id} through api-gateway (anonymous, and with a bearer token) to the same instance.",
+    "GetProduct straight to product-service over gRPC vs through api-gateway to the same instance: REST GET /api/products/{id} (anonymous, and with a bearer token), gRPC on port 9000, Connect JSON on port 8000.",
   ports: ["support", "productGrpc", "productHttp", "gatewayHttp", "gatewayGrpc"],
   processes: ({ ports }): ProcessSpec[] => {
     const common = {
@@ -164,6 +167,7 @@ export default defineScenario({
     `gateway rate limits raised to ${UNLIMITED} (anonymous and per user): the limiter still runs its Redis script on every call`,
     "GetProduct cycles over the demo catalog's products; product-service serves them from its Redis cache",
     "gateway-rest-auth sends a customer's EdDSA access token, verified by the gateway and again by product-service",
+    "gateway-grpc calls the gateway's port 9000 (h2c) with the same grpc-js load client and request bytes as direct-grpc; gateway-connect POSTs Connect unary JSON to port 8000 over HTTP/1.1",
     "the gateway runs MESH_MODE=local with the runtime config's retry policy and circuit breaker, no OpenTelemetry SDK",
   ],
   variants: [
@@ -182,6 +186,28 @@ export default defineScenario({
         protocol: "http",
         url: `http://127.0.0.1:${ports.gatewayHttp}/api/products`,
         requests: setup.ids.map((id) => ({ path: `/api/products/${id}` })),
+      }),
+    },
+    {
+      name: "gateway-grpc",
+      load: (_c, { ports, setup }) => ({
+        protocol: "grpc",
+        target: `127.0.0.1:${ports.gatewayGrpc}`,
+        method: GET_PRODUCT,
+        request: setup.ids.map((productId) => GetProductRequest.encode({ productId }).finish()),
+      }),
+    },
+    {
+      name: "gateway-connect",
+      load: (_c, { ports, setup }) => ({
+        protocol: "http",
+        url: `http://127.0.0.1:${ports.gatewayHttp}${GET_PRODUCT}`,
+        requests: setup.ids.map((productId) => ({
+          method: "POST",
+          path: GET_PRODUCT,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ productId }),
+        })),
       }),
     },
     {

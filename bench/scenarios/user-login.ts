@@ -138,7 +138,7 @@ export default defineScenario({
   },
   warmupMs: 2_000,
   durationMs: 10_000,
-  concurrencies: [1, 8, 64],
+  concurrencies: [1, 4, 8, 64],
   // A getter: the measured hash cost is known only after setup, and notes are read
   // when the results are written.
   get notes() {

@@ -46,7 +46,7 @@ export function formatBudgetReport(report: BudgetReport): string[] {
   }
   for (const s of report.undeclared)
     lines.push(
-      `note: scenario ${s} is not declared in .repo/repo.manifest.yaml; its request budgets were not evaluated`,
+      `note: ${s} is not declared in .repo/repo.manifest.yaml (as itself or by scenario); its request budgets were not evaluated`,
     );
   const counts = (status: string) => report.rows.filter((r) => r.status === status).length;
   lines.push(

@@ -2,6 +2,10 @@
  * The budget in force for a service and, for request budgets, a scenario: the shared
  * budget, tightened by the service's policy, then the scenario's reasoned exception
  * (register and login add the password-hash cost).
+ *
+ * A manifest scenario key is a recorded scenario (`product-catalog`: all its variants)
+ * or one variant of it (`gateway-vs-direct/direct-grpc`), which the variant then follows
+ * instead: a comparison's baseline often measures another service than its subject.
  */
 import type { EffectiveMesh, EffectiveService } from "../model/effective-types";
 import type { BudgetMode, BudgetName, BudgetSpec } from "../policy/types";
@@ -34,9 +38,11 @@ export function budgetInForce(
 ): BudgetInForce | undefined {
   const shared = mesh.budgets[name];
   if (!shared) return undefined;
-  if (shared.services && !shared.services.includes(service.name)) return undefined;
-  const base: BudgetSpec = { ...shared, ...service.budgets[name] };
   const exception = scenario ? mesh.scenarios[scenario]?.budgets?.[name] : undefined;
+  // A budget kept to some services (throughput: the gateway) still holds for a scenario
+  // of another service that states its own (order-create's orders per second).
+  if (shared.services && !shared.services.includes(service.name) && !exception) return undefined;
+  const base: BudgetSpec = { ...shared, ...service.budgets[name] };
   const spec: BudgetSpec = { ...base, ...exception };
   let bound = boundOf(name, spec);
   if (bound === undefined) return undefined;
@@ -59,4 +65,18 @@ export function scenariosOf(mesh: EffectiveMesh, service: string): string[] {
     .filter(([, s]) => s.service === service)
     .map(([name]) => name)
     .sort();
+}
+
+/**
+ * The manifest scenario a recorded variant answers to: `<scenario>/<variant>` when the
+ * manifest declares that variant on its own, else `<scenario>`, else undefined.
+ */
+export function scenarioKeyOf(
+  mesh: EffectiveMesh,
+  scenario: string,
+  variant: string,
+): string | undefined {
+  const own = `${scenario}/${variant}`;
+  if (mesh.scenarios[own]) return own;
+  return mesh.scenarios[scenario] ? scenario : undefined;
 }

@@ -158,9 +158,80 @@ describe("govern budgets", () => {
     });
   });
 
-  it("notes recorded scenarios the manifest does not declare", () => {
+  it("notes recorded scenario variants the manifest does not declare", () => {
     expect(evaluate(result("gateway-vs-direct", [run(8, 10)])).undeclared).toEqual([
-      "gateway-vs-direct",
+      "gateway-vs-direct/direct",
     ]);
+  });
+
+  it("evaluates a variant declared on its own against its service, the rest by scenario", () => {
+    const manifest = ".repo/repo.manifest.yaml";
+    repo.replace(
+      manifest,
+      "scenarios:\n",
+      [
+        "scenarios:",
+        "  compare:",
+        "    service: user-service",
+        "    referenceConcurrency: 64",
+        "  compare/direct:",
+        "    service: product-service",
+        "    referenceConcurrency: 64",
+        "",
+      ].join("\n"),
+    );
+    const recorded = result("compare", [run(64, 250)]);
+    recorded.variants.push({ name: "other", protocol: "grpc", runs: [run(64, 20)] });
+    const report = evaluate(recorded);
+    expect(report.undeclared).toEqual([]);
+    expect(row(report, "latencyP95", "compare/direct @64")).toMatchObject({
+      status: "missed",
+      measured: 250,
+    });
+    expect(row(report, "latencyP95", "compare/other @64", "user-service")).toMatchObject({
+      status: "met",
+      measured: 20,
+    });
+    expect(row(report, "latencyP95", "compare/direct", "user-service")).toBeUndefined();
+    expect(report.gateMissed).toBe(true);
+  });
+
+  it("holds a service-restricted budget for a scenario that states its own", () => {
+    repo.replace(
+      ".repo/repo.manifest.yaml",
+      "scenarios:\n",
+      [
+        "scenarios:",
+        "  orders:",
+        "    service: product-service",
+        "    referenceConcurrency: 8",
+        "    budgets:",
+        "      throughput:",
+        "        mode: target",
+        "        minRps: 500",
+        "        reason: orders have their own target",
+        "",
+      ].join("\n"),
+    );
+    const report = evaluate(result("orders", [run(8, 10)]));
+    expect(row(report, "throughput", "orders/direct")).toMatchObject({
+      mode: "target",
+      bound: 500,
+      measured: 1_000,
+      status: "met",
+    });
+  });
+
+  it("reports a declared variant that was not recorded as unmeasured", () => {
+    repo.replace(
+      ".repo/repo.manifest.yaml",
+      "scenarios:\n",
+      "scenarios:\n  list-products/missing:\n    service: product-service\n    referenceConcurrency: 8\n",
+    );
+    const report = evaluate(result("list-products", [run(32, 10)]));
+    expect(row(report, "latencyP95", "list-products/missing")).toMatchObject({
+      status: "unmeasured",
+      note: "no such variant recorded",
+    });
   });
 });

@@ -3,16 +3,22 @@
  * schema) against the budgets in force: one row per service, budget and scope, each
  * met, missed or unmeasured. Only a missed gate fails.
  */
-import type { RunResult, ScenarioResult } from "../../../../bench/harness/results";
+import type { RunResult, ScenarioResult, VariantResult } from "../../../../bench/harness/results";
 import type { EffectiveRepo, EffectiveService } from "../model/effective-types";
 import type { BudgetMode, BudgetName } from "../policy/types";
 import { BUDGET_METRICS } from "./budget-catalog";
-import { budgetInForce, PROCESS_BUDGETS, REQUEST_BUDGETS, scenariosOf } from "./effective-budgets";
+import {
+  budgetInForce,
+  PROCESS_BUDGETS,
+  REQUEST_BUDGETS,
+  scenarioKeyOf,
+  scenariosOf,
+} from "./effective-budgets";
 
 export interface BudgetRow {
   service: string;
   budget: BudgetName;
-  /** `register/direct @4`, or `all scenarios` for a process budget. */
+  /** `user-register/register @4`, or `all scenarios` for a process budget. */
   scope: string;
   mode: BudgetMode;
   bound: number;
@@ -23,7 +29,7 @@ export interface BudgetRow {
 
 export interface BudgetReport {
   rows: BudgetRow[];
-  /** Recorded scenarios the manifest does not declare. */
+  /** Recorded `scenario/variant`s the manifest declares neither on its own nor by scenario. */
   undeclared: string[];
   gateMissed: boolean;
 }
@@ -70,6 +76,24 @@ function runsAt(runs: RunResult[], at: "reference" | "high" | undefined, referen
   return runs;
 }
 
+/** The recorded variants a manifest scenario key covers (none when not recorded). */
+function variantsOf(
+  repo: EffectiveRepo,
+  key: string,
+  results: ScenarioResult[],
+): { result?: ScenarioResult; variants: VariantResult[] } {
+  const slash = key.indexOf("/");
+  const scenario = slash < 0 ? key : key.slice(0, slash);
+  const result = results.find((r) => r.scenario === scenario);
+  if (!result) return { variants: [] };
+  return {
+    result,
+    variants: result.variants.filter(
+      (v) => scenarioKeyOf(repo.mesh, result.scenario, v.name) === key,
+    ),
+  };
+}
+
 function requestRows(
   repo: EffectiveRepo,
   service: EffectiveService,
@@ -78,26 +102,26 @@ function requestRows(
   const rows: BudgetRow[] = [];
   const scenarios = scenariosOf(repo.mesh, service.name);
   for (const name of REQUEST_BUDGETS)
-    for (const scenario of scenarios) {
-      const budget = budgetInForce(repo.mesh, service, name, scenario);
+    for (const key of scenarios) {
+      const budget = budgetInForce(repo.mesh, service, name, key);
       if (!budget) continue;
-      const reference = repo.mesh.scenarios[scenario]!.referenceConcurrency;
+      const reference = repo.mesh.scenarios[key]!.referenceConcurrency;
       const base = { service: service.name, budget: name, mode: budget.mode, bound: budget.bound };
       const where =
         budget.at === "reference" ? ` @${reference}` : budget.at === "high" ? ` >${reference}` : "";
-      const result = results.find((r) => r.scenario === scenario);
-      if (!result) {
+      const { result, variants } = variantsOf(repo, key, results);
+      if (variants.length === 0) {
         rows.push({
           ...base,
-          scope: `${scenario}${where}`,
+          scope: `${key}${where}`,
           status: "unmeasured",
-          note: "no recorded result",
+          note: result ? "no such variant recorded" : "no recorded result",
         });
         continue;
       }
-      for (const variant of result.variants) {
+      for (const variant of variants) {
         const runs = runsAt(variant.runs, budget.at, reference);
-        const scope = `${scenario}/${variant.name}${where}`;
+        const scope = `${result!.scenario}/${variant.name}${where}`;
         if (runs.length === 0) {
           rows.push({ ...base, scope, status: "unmeasured", note: "no run at that concurrency" });
           continue;
@@ -123,12 +147,13 @@ function processRows(
     if (!budget) continue;
     const values: number[] = [];
     for (const result of results) {
-      const reference = repo.mesh.scenarios[result.scenario]?.referenceConcurrency;
       if (name === "startup")
         values.push(
           ...result.processes.filter((p) => p.name === service.name).map((p) => p.startupMs),
         );
-      for (const variant of result.variants)
+      for (const variant of result.variants) {
+        const key = scenarioKeyOf(repo.mesh, result.scenario, variant.name);
+        const reference = key ? repo.mesh.scenarios[key]!.referenceConcurrency : undefined;
         for (const run of variant.runs) {
           if (name === "cpu" && budget.at === "reference" && run.concurrency !== reference)
             continue;
@@ -138,6 +163,7 @@ function processRows(
             if (name === "startup" && p.startupMs !== null) values.push(p.startupMs);
           }
         }
+      }
     }
     const base = {
       service: service.name,
@@ -163,7 +189,11 @@ export function evaluateBudgets(repo: EffectiveRepo, results: ScenarioResult[]):
   ]);
   return {
     rows,
-    undeclared: results.map((r) => r.scenario).filter((s) => !repo.mesh.scenarios[s]),
+    undeclared: results.flatMap((r) =>
+      r.variants
+        .filter((v) => scenarioKeyOf(repo.mesh, r.scenario, v.name) === undefined)
+        .map((v) => `${r.scenario}/${v.name}`),
+    ),
     gateMissed: rows.some((r) => r.mode === "gate" && r.status === "missed"),
   };
 }
