@@ -1,14 +1,14 @@
 /**
  * The api-gateway's wiring: configuration, libs' logger, metrics, service identity,
  * access-token verifier and Redis infrastructure, the backends, the routes built from
- * the descriptors, the edge pipeline, OpenAPI and the HTTP server.
+ * the descriptors, the edge pipeline, OpenAPI, the HTTP server (port 8000: REST,
+ * Connect, gRPC-Web) and the h2c server (port 9000: gRPC, Connect, gRPC-Web).
  *
  * The gateway composes libs' pieces rather than using createServiceRuntime: the
  * runtime's HTTP server is an admin server (GET-only, exact paths), while the
  * gateway's port 8000 is the API itself and serves /health, /ready and /metrics beside
- * it (DESIGN.md); it owns no database, consumes no events and, until gRPC and Connect
- * arrive at the edge, serves no gRPC. Nothing is module-level: the embedded mode may
- * start it next to the services in one process.
+ * it (DESIGN.md); it owns no database and consumes no events. Nothing is module-level:
+ * the embedded mode may start it next to the services in one process.
  */
 import type { DescService } from "@bufbuild/protobuf";
 import { OrderService } from "@shop/gen/es/shop/order/v1/order_pb";
@@ -38,6 +38,7 @@ import { type BreakerSettings, createCircuitBreakers } from "./edge/circuit-brea
 import { createEdgePipeline } from "./edge/edge-pipeline";
 import { createLastGoodCache } from "./edge/last-good-cache";
 import { createRateLimits, rateLimitPolicyFromConfig } from "./edge/rate-limits";
+import { rpcTargetsFromServices } from "./edge/rpc-target";
 import { createGatewayRoutes } from "./gateway-routes";
 import { createGatewayReadiness } from "./health/gateway-readiness";
 import { createCors } from "./http/cors";
@@ -45,6 +46,8 @@ import { createHttpMetrics } from "./http/http-metrics";
 import { createHttpServer, jsonRoute } from "./http/http-server";
 import { createRestHandler } from "./http/rest-handler";
 import { createOpenApiDocument } from "./openapi/openapi-document";
+import { createRpcEdge } from "./rpc/rpc-edge";
+import { createRpcServer, endCalls } from "./rpc/rpc-server";
 import { createJsonCodec } from "./transcoding/json-codec";
 
 export interface GatewayOptions {
@@ -59,6 +62,8 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly httpPort: number;
+  /** Port of the gRPC / Connect / gRPC-Web edge (h2c). */
+  readonly grpcPort: number;
   readonly config: GatewayConfig;
   /** Graceful: readiness false, finish requests within SHUTDOWN_GRACE, close clients. */
   stop(): Promise<void>;
@@ -114,6 +119,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const { bindings, aggregations, skipped, router } = createGatewayRoutes(backends.services);
   for (const rpc of skipped) logger.debug(rpc, "RPC not exposed over REST");
+  const rpcTargets = rpcTargetsFromServices(backends.services);
+  for (const rpc of rpcTargets.skipped) logger.debug(rpc, "RPC not exposed over gRPC");
   const codec = createJsonCodec(backends.services);
 
   const breakerSettings = (backend: string): BreakerSettings => {
@@ -166,6 +173,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     breakerStates: () => breakers.states(),
     logger,
   });
+  const rpcEdge = createRpcEdge({
+    targets: rpcTargets.targets,
+    pipeline,
+    registry: codec.registry,
+    logger,
+    metrics,
+    fallbackRpcs: new Set(config.STALE_FALLBACK_RPCS),
+    trustedHops: config.TRUST_PROXY_HOPS,
+    readMaxBytes: config.BODY_LIMIT,
+    isReady: async () => (await readiness.report()).status === 200,
+  });
+  const rpcServer = createRpcServer(rpcEdge);
   const openapi = createOpenApiDocument(bindings, aggregations, {
     title: "Shop API",
     version: "v1",
@@ -210,6 +229,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     aggregationTimeoutMs: config.AGGREGATION_TIMEOUT,
     trustedHops: config.TRUST_PROXY_HOPS,
+    rpc: rpcEdge,
   });
 
   readiness.startJwksProbe();
@@ -217,21 +237,39 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // first requests from being counted as an outage.
   await waitFor(() => infrastructure.isUp(), REDIS_START_WAIT_MS);
   const httpPort = await server.start(config.HOST, config.HTTP_PORT);
+  let grpcPort: number;
+  try {
+    grpcPort = await rpcServer.start(config.HOST, config.GRPC_PORT);
+  } catch (error) {
+    await server.stop(0);
+    throw error;
+  }
   readiness.readiness.markReady();
   logger.info(
-    { httpPort, routes: router.entries.length, backends: backends.clients.map((c) => c.name) },
+    {
+      httpPort,
+      grpcPort,
+      routes: router.entries.length,
+      rpcs: rpcTargets.targets.length,
+      backends: backends.clients.map((c) => c.name),
+    },
     "api-gateway ready",
   );
 
   let stopping: Promise<void> | undefined;
   return {
     httpPort,
+    grpcPort,
     config,
     stop() {
       stopping ??= (async () => {
         readiness.readiness.markDraining();
         logger.info("api-gateway shutting down");
-        await server.stop(config.SHUTDOWN_GRACE);
+        await Promise.all([
+          // Connect and gRPC-Web streams on port 8000 end with a status too.
+          server.stop(config.SHUTDOWN_GRACE, () => endCalls(rpcEdge)),
+          rpcServer.stop(config.SHUTDOWN_GRACE),
+        ]);
         readiness.stop();
         breakers.shutdown();
         backends.close();

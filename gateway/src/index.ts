@@ -1,7 +1,7 @@
 /**
  * @shop/api-gateway: the edge of the mesh. The embedded mode starts it with
- * `startGateway`; the pieces below are what the other protocols at the edge (gRPC,
- * gRPC-Web, Connect) reuse: the RPC targets read from the descriptors, the backends,
+ * `startGateway`; the pieces below are what every protocol at the edge (REST, gRPC,
+ * gRPC-Web, Connect) shares: the RPC targets read from the descriptors, the backends,
  * and the one edge pipeline.
  */
 export type { AggregationRoute } from "./aggregation/aggregation-route";
@@ -16,9 +16,7 @@ export {
   type StreamOutcome,
   type UnaryOutcome,
 } from "./edge/edge-pipeline";
+export { type RpcTarget, rpcTargetsFromServices } from "./edge/rpc-target";
 export { type Gateway, type GatewayOptions, shopBackends, startGateway } from "./gateway";
-export {
-  type RestBinding,
-  type RpcTarget,
-  restBindingsFromServices,
-} from "./transcoding/http-rule-bindings";
+export { createRpcEdge, type RpcEdge } from "./rpc/rpc-edge";
+export { type RestBinding, restBindingsFromServices } from "./transcoding/http-rule-bindings";

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates the gateway's test-only descriptors into a temporary folder and fails when
-# gateway/test/gen/ differs (the same freshness rule as gen/). Run from anywhere:
+# Regenerates the gateway's own descriptors into a temporary folder and fails when they
+# differ from what is committed (the same freshness rule as gen/): the test-only
+# contract (gateway/test/proto -> gateway/test/gen) and gRPC's reflection and health
+# protos served at the edge (gateway/proto -> gateway/src/gen). Run from anywhere:
 #   bash gateway/test/check-generated.sh          # check (for `make proto-check`)
 #   bash gateway/test/check-generated.sh --write  # regenerate in place
 set -euo pipefail
@@ -9,6 +11,8 @@ cd "$root"
 generate() {
   node_modules/.bin/buf generate gateway/test/proto \
     --config gateway/test/buf.yaml --template gateway/test/buf.gen.yaml "$@"
+  node_modules/.bin/buf generate gateway/proto \
+    --config gateway/proto/buf.yaml --template gateway/proto/buf.gen.yaml "$@"
 }
 if [[ "${1:-}" == "--write" ]]; then
   generate
@@ -17,7 +21,11 @@ fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 generate -o "$tmp"
-if ! diff -r "$tmp/gateway/test/gen" gateway/test/gen; then
-  echo "gateway/test/gen is stale: run 'bash gateway/test/check-generated.sh --write'" >&2
+stale=0
+for dir in gateway/test/gen gateway/src/gen; do
+  diff -r "$tmp/$dir" "$dir" || stale=1
+done
+if [[ $stale -ne 0 ]]; then
+  echo "gateway's generated descriptors are stale: run 'bash gateway/test/check-generated.sh --write'" >&2
   exit 1
 fi

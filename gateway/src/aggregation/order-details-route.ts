@@ -18,8 +18,8 @@ import {
   ProductSchema,
 } from "@shop/gen/es/shop/product/v1/product_pb";
 import { toServiceError } from "@shop/libs/errors";
+import type { RpcTarget } from "../edge/rpc-target";
 import { errorResponse } from "../http/error-writer";
-import type { RpcTarget } from "../transcoding/http-rule-bindings";
 import { parsePathTemplate } from "../transcoding/path-template";
 import type { AggregationRoute } from "./aggregation-route";
 

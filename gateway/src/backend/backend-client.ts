@@ -23,7 +23,7 @@ import {
 import { retryServiceConfig } from "@shop/libs/grpc";
 import type { ServiceName } from "@shop/libs/mesh";
 import type { RuntimeConfig } from "@shop/libs/runtime-config";
-import type { RpcTarget } from "../transcoding/http-rule-bindings";
+import type { RpcTarget } from "../edge/rpc-target";
 import { upstreamErrorFromGrpc } from "./upstream-error";
 
 /** Where a backend is and which services it serves. */

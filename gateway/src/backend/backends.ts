@@ -5,7 +5,7 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceName } from "@shop/libs/mesh";
-import type { RpcTarget } from "../transcoding/http-rule-bindings";
+import type { RpcTarget } from "../edge/rpc-target";
 import {
   type BackendClient,
   type BackendClientOptions,

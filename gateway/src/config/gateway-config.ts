@@ -92,6 +92,11 @@ export function gatewayEnvShape() {
       "traceparent",
       "tracestate",
       "grpc-timeout",
+      // Connect and gRPC-Web from browsers.
+      "connect-protocol-version",
+      "connect-timeout-ms",
+      "x-grpc-web",
+      "x-user-agent",
     ]),
     CORS_EXPOSE_HEADERS: list().default([
       "x-request-id",
@@ -100,6 +105,10 @@ export function gatewayEnvShape() {
       "ratelimit-remaining",
       "ratelimit-reset",
       "x-gateway-fallback",
+      // gRPC-Web carries a failure's status in headers when there is no body.
+      "grpc-status",
+      "grpc-message",
+      "grpc-status-details-bin",
     ]),
     CORS_MAX_AGE: env.durationMs().default(600_000),
     CORS_ALLOW_CREDENTIALS: env.bool().default(false),

@@ -17,7 +17,7 @@ import {
 
 /** A call as the edge received it, whatever the protocol. */
 export interface EdgeRequest {
-  /** "rest" here; later also "grpc", "grpc-web" and "connect". */
+  /** "rest", "grpc", "grpc-web" or "connect": the label of its metrics. */
   readonly protocol: string;
   readonly requestId: string;
   readonly clientIp: string;
@@ -26,9 +26,9 @@ export interface EdgeRequest {
   readonly idempotencyKey: string | undefined;
   readonly traceparent: string | undefined;
   readonly tracestate: string | undefined;
-  /** Further metadata the client asked to forward (REST: Grpc-Metadata-<name>). */
+  /** Further metadata to forward (REST: Grpc-Metadata-<name>; gRPC: custom metadata). */
   readonly metadata: readonly (readonly [string, string])[];
-  /** The client's own timeout (Grpc-Timeout), when it set one. */
+  /** The client's own timeout (Grpc-Timeout, Connect-Timeout-Ms), when it set one. */
   readonly timeoutMs: number | undefined;
   /** Aborted when the client goes away. */
   readonly signal: AbortSignal;

@@ -1,8 +1,9 @@
 /**
  * The one pipeline every call at the edge goes through, whatever protocol it came in
- * on (REST now; gRPC, gRPC-Web and Connect share it later): access check, rate limit,
- * deadline, the backend call behind its circuit breaker with the gateway's service
- * token and the client's context, and the last-good fallback for public reads.
+ * on (REST, gRPC, gRPC-Web, Connect): access check, rate limit, deadline (the client's,
+ * capped by the route's policy timeout), the backend call behind its circuit breaker
+ * with the gateway's service token and the client's context, and the last-good
+ * fallback for public reads.
  * Protocols differ only in how they decode the request and write the answer.
  */
 import type { Message } from "@bufbuild/protobuf";
@@ -12,12 +13,12 @@ import { Code, ServiceError, toServiceError } from "@shop/libs/errors";
 import type { Metrics } from "@shop/libs/metrics";
 import { Counter } from "prom-client";
 import type { Backends } from "../backend/backends";
-import type { RpcTarget } from "../transcoding/http-rule-bindings";
 import type { AccessControl, EdgeAccess } from "./access-control";
 import { callMetadata, type EdgeRequest } from "./call-metadata";
 import type { CircuitBreakers } from "./circuit-breakers";
 import type { LastGoodCache } from "./last-good-cache";
 import type { EdgeRateLimits } from "./rate-limits";
+import type { RpcTarget } from "./rpc-target";
 
 /** An admitted call: who is calling, and the headers every answer to it carries. */
 export interface Admission {
@@ -86,21 +87,21 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
     registers: [metrics.registry],
   });
 
-  const deadlineOf = (request: EdgeRequest, rpc: RpcTarget, call: CallOptions) =>
-    call.deadline ?? new Date(Date.now() + (request.timeoutMs ?? backends.defaultTimeoutMs(rpc)));
-
   const prepare = async (request: EdgeRequest, rpc: RpcTarget, call: CallOptions) => {
     if (request.signal.aborted) {
       throw new ServiceError(Code.CANCELLED, "the client went away");
     }
+    const deadline = call.deadline
+      ? { at: call.deadline, setByClient: request.timeoutMs !== undefined }
+      : edgeDeadline(request.timeoutMs, backends.defaultTimeoutMs(rpc));
     return {
       backend: backends.forRpc(rpc),
       options: {
         metadata: callMetadata(request, await options.signer.token()),
-        deadline: deadlineOf(request, rpc, call),
+        deadline: deadline.at,
         signal: request.signal,
       },
-      clientDeadline: request.timeoutMs !== undefined,
+      clientDeadline: deadline.setByClient,
     };
   };
 
@@ -177,4 +178,20 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
       }
     },
   };
+}
+
+/**
+ * The deadline of a call: the client's timeout (Grpc-Timeout, Connect-Timeout-Ms)
+ * capped by the route's timeout from policy, or the route's when the client set none.
+ * A client may shorten a deadline, never lengthen it: the policy's timeout bounds how
+ * long a call may hold the backends. `setByClient` says the client's was the shorter
+ * one, so running out of it says nothing about the backend.
+ */
+export function edgeDeadline(
+  clientTimeoutMs: number | undefined,
+  routeTimeoutMs: number,
+  now = Date.now(),
+): { at: Date; setByClient: boolean } {
+  const setByClient = clientTimeoutMs !== undefined && clientTimeoutMs < routeTimeoutMs;
+  return { at: new Date(now + (setByClient ? clientTimeoutMs : routeTimeoutMs)), setByClient };
 }

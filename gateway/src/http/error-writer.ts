@@ -12,21 +12,17 @@ import {
   type Registry,
   toJson,
 } from "@bufbuild/protobuf";
-import { Code, httpStatusFromCode, type ServiceError, toServiceError } from "@shop/libs/errors";
+import { type Code, httpStatusFromCode, type ServiceError } from "@shop/libs/errors";
 import type { Logger } from "@shop/libs/logging";
 import type { PackedDetail } from "../backend/upstream-error";
-import { UpstreamError } from "../backend/upstream-error";
-import { DEFAULT_CHALLENGE } from "../edge/access-control";
 import { EdgeError } from "../edge/edge-error";
+import { edgeFailure } from "../edge/edge-failure";
 
 export interface ErrorResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: JsonObject;
 }
-
-/** Codes whose message may reveal internals: logged in full, sent generic. */
-const SERVER_FAULTS = new Set<number>([Code.INTERNAL, Code.UNKNOWN, Code.DATA_LOSS]);
 
 /**
  * The HTTP answer for anything thrown while serving a request.
@@ -38,37 +34,19 @@ export function errorResponse(
   logger: Logger,
   requestId?: string,
 ): ErrorResponse {
-  const error = toServiceError(thrown);
-  const upstream = error instanceof UpstreamError;
-  let message = error.message;
-  if (SERVER_FAULTS.has(error.code) && !upstream) {
-    logger.error(
-      { err: error.cause ?? error, code: Code[error.code], requestId },
-      `request failed: ${error.message}`,
-    );
-    message = "internal error";
-  }
-  const details: PackedDetail[] = upstream
-    ? [...error.details]
-    : error.toStatus().details.map((any) => ({ typeUrl: any.typeUrl, value: any.value }));
-  const headers: Record<string, string> = { ...(error instanceof EdgeError ? error.headers : {}) };
-  if (error.code === Code.UNAUTHENTICATED && headers["www-authenticate"] === undefined) {
-    headers["www-authenticate"] = DEFAULT_CHALLENGE;
-  }
-  if (error.retryAfterMs !== undefined && headers["retry-after"] === undefined) {
-    headers["retry-after"] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
-  }
+  const failure = edgeFailure(thrown, logger, requestId);
+  const { error } = failure;
   const status =
     error instanceof EdgeError && error.httpStatus !== undefined
       ? error.httpStatus
       : httpStatusFromCode(error.code);
   return {
     status,
-    headers,
+    headers: { ...failure.headers },
     body: {
-      code: error.code,
-      message,
-      details: details.map((detail) => detailToJson(detail, registry)),
+      code: failure.code,
+      message: failure.message,
+      details: failure.details.map((detail) => detailToJson(detail, registry)),
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The gateway's HTTP/1.1 server on port 8000: /api/** (transcoded routes and
- * aggregation routes), /health, /ready, /metrics, /openapi.json and /docs, CORS, the
+ * aggregation routes), Connect and gRPC-Web calls (handed to the RPC edge by path and
+ * content type), /health, /ready, /metrics, /openapi.json and /docs, CORS, the
  * request id on every answer, per-route metrics, and a graceful stop (stop accepting,
  * let requests in flight finish within the grace period, then cut what is left).
  */
@@ -11,6 +12,7 @@ import { Code, ServiceError } from "@shop/libs/errors";
 import type { Logger } from "@shop/libs/logging";
 import type { AggregationRoute } from "../aggregation/aggregation-route";
 import type { EdgePipeline } from "../edge/edge-pipeline";
+import type { RpcEdge } from "../rpc/rpc-edge";
 import type { RestBinding } from "../transcoding/http-rule-bindings";
 import type { JsonCodec } from "../transcoding/json-codec";
 import { PathValueError } from "../transcoding/path-template";
@@ -42,12 +44,17 @@ export interface HttpServerOptions {
   logger: Logger;
   aggregationTimeoutMs: number;
   trustedHops: number;
+  /** Connect and gRPC-Web calls on this port; none: REST only. */
+  rpc?: RpcEdge;
 }
 
 export interface HttpServer {
   start(host: string, port: number): Promise<number>;
-  /** Stops accepting; waits up to `graceMs` for requests in flight, then cuts them. */
-  stop(graceMs: number): Promise<void>;
+  /**
+   * Stops accepting; waits up to `graceMs` for requests in flight, then cuts them.
+   * @param beforeCut runs when requests are still in flight after the grace period
+   */
+  stop(graceMs: number, beforeCut?: () => Promise<void>): Promise<void>;
 }
 
 export function createHttpServer(options: HttpServerOptions): HttpServer {
@@ -68,6 +75,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       return exchange.rawPath;
     }
     const preflight = method === "OPTIONS" && exchange.req.headers["access-control-request-method"];
+    if (preflight && options.rpc?.servesPath(exchange.rawPath)) {
+      exchange.res.writeHead(204, {
+        ...cors.preflight(exchange.req.headers.origin, ["POST", "GET"]),
+        "x-request-id": exchange.requestId,
+      });
+      exchange.res.end();
+      return "preflight";
+    }
     const match = matchRoute(router, preflight ? String(preflight) : method, exchange.rawPath);
     if (preflight) {
       if (match.kind === "not-found") throw httpError(404, Code.NOT_FOUND, "no such route");
@@ -111,7 +126,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       access: route.access,
     });
     exchange.addHeaders(admission.headers);
-    const timeoutMs = request.timeoutMs ?? options.aggregationTimeoutMs;
+    const timeoutMs = Math.min(
+      request.timeoutMs ?? options.aggregationTimeoutMs,
+      options.aggregationTimeoutMs,
+    );
     await route.handle(exchange, params, {
       pipeline: options.pipeline,
       codec: options.codec,
@@ -125,6 +143,17 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const started = performance.now();
     const method = req.method ?? "GET";
     const requestId = requestIdOf(req);
+    const { rpc } = options;
+    if (rpc?.accepts(req)) {
+      // Connect or gRPC-Web: the RPC edge answers (and logs the call) in its protocol.
+      for (const [name, value] of Object.entries(cors.headers(req.headers.origin))) {
+        res.setHeader(name, value as string | string[]);
+      }
+      rpc.serve(req, res, requestId);
+      if (!res.writableEnded) await new Promise((resolve) => res.once("close", resolve));
+      done(rpc.routeOf((req.url ?? "").split("?", 1)[0]!), method, res.statusCode);
+      return;
+    }
     const exchange = createHttpExchange(req, res, {
       requestId,
       headers: cors.headers(req.headers.origin),
@@ -181,7 +210,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         });
       });
     },
-    async stop(graceMs) {
+    async stop(graceMs, beforeCut) {
       if (!server.listening) return;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -194,6 +223,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           };
         });
       }
+      if (inFlight > 0) await beforeCut?.();
       server.closeAllConnections();
       await closed;
     },

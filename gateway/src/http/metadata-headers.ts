@@ -14,10 +14,15 @@ export function metadataHeaders(
   const headers: Record<string, string[]> = {};
   if (!metadata) return headers;
   for (const key of Object.keys(metadata.getMap())) {
-    if (key.startsWith("grpc-") || key.startsWith(":") || TRANSPORT.has(key)) continue;
+    if (!isPassThroughKey(key)) continue;
     headers[`${prefix}${key}`] = metadata
       .get(key)
       .map((value) => (typeof value === "string" ? value : value.toString("base64")));
   }
   return headers;
+}
+
+/** Whether a backend's response metadata key is passed on to the client. */
+export function isPassThroughKey(key: string): boolean {
+  return !(key.startsWith("grpc-") || key.startsWith(":") || TRANSPORT.has(key));
 }

@@ -5,30 +5,15 @@
  * written per route. An RPC without a rule, marked INTERNAL, or without an access
  * level is not exposed, whatever else its options say.
  */
-import {
-  type DescField,
-  type DescMethod,
-  type DescService,
-  getOption,
-  hasOption,
-} from "@bufbuild/protobuf";
+import { type DescField, type DescService, getOption, hasOption } from "@bufbuild/protobuf";
 import { http } from "@shop/gen/es/google/api/annotations_pb";
 import type { HttpRule } from "@shop/gen/es/google/api/http_pb";
-import { type AccessLevel, accessLevelsFromContracts } from "@shop/libs/grpc";
+import { accessLevelsFromContracts } from "@shop/libs/grpc";
+import { type RpcTarget, rpcTargetOf, type SkippedRpc } from "../edge/rpc-target";
 import { resolveFieldPath } from "./field-path";
 import { type PathTemplate, parsePathTemplate } from "./path-template";
 
-/** One RPC the gateway can call: what every protocol at the edge shares. */
-export interface RpcTarget {
-  readonly method: DescMethod;
-  readonly service: DescService;
-  /** "shop.product.v1.ProductService/GetProduct", as runtime config and policy name it. */
-  readonly fullName: string;
-  /** "/shop.product.v1.ProductService/GetProduct", the gRPC path. */
-  readonly path: string;
-  readonly access: Exclude<AccessLevel, "internal">;
-  readonly streaming: boolean;
-}
+export type { RpcTarget, SkippedRpc } from "../edge/rpc-target";
 
 export type BodyBinding =
   | { readonly kind: "none" }
@@ -50,12 +35,6 @@ export interface RestBinding {
   readonly pathVariables: readonly PathVariableBinding[];
   /** 0 for the rule itself, 1.. for its additional_bindings. */
   readonly index: number;
-}
-
-/** An RPC left out of the REST surface, and why (logged at start-up). */
-export interface SkippedRpc {
-  readonly fullName: string;
-  readonly reason: string;
 }
 
 /** A rule that cannot work with its messages: a contract error, found at start-up. */
@@ -81,27 +60,11 @@ export function restBindingsFromServices(services: readonly DescService[]): {
         skip("no google.api.http rule");
         continue;
       }
-      const access = levels.get(`/${fullName}`);
-      if (access === undefined) {
-        skip("no access level: closed");
+      const rpc = rpcTargetOf(service, method, levels);
+      if ("skipped" in rpc) {
+        skip(rpc.skipped);
         continue;
       }
-      if (access === "internal") {
-        skip("INTERNAL: never exposed, whatever its HTTP rule says");
-        continue;
-      }
-      if (method.methodKind !== "unary" && method.methodKind !== "server_streaming") {
-        skip(`${method.methodKind} RPCs cannot be transcoded`);
-        continue;
-      }
-      const rpc: RpcTarget = {
-        method,
-        service,
-        fullName,
-        path: `/${fullName}`,
-        access,
-        streaming: method.methodKind === "server_streaming",
-      };
       const rule = getOption(method, http);
       const rules = [rule, ...rule.additionalBindings];
       rules.forEach((r, index) => {

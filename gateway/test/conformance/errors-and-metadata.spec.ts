@@ -211,10 +211,13 @@ describe("errors, metadata, deadlines and streams", () => {
   });
 
   describe("deadlines", () => {
-    it("takes Grpc-Timeout as the deadline", async () => {
-      const answer = await call("GET", "/v1/sleep", { headers: { "grpc-timeout": "3S" } });
-      expect(Number(answer.json.deadlineMs)).toBeGreaterThan(2_000);
-      expect(Number(answer.json.deadlineMs)).toBeLessThanOrEqual(3_000);
+    it("takes a shorter Grpc-Timeout as the deadline, and caps a longer one at the route's", async () => {
+      const answer = await call("GET", "/v1/sleep", { headers: { "grpc-timeout": "1S" } });
+      expect(Number(answer.json.deadlineMs)).toBeGreaterThan(500);
+      expect(Number(answer.json.deadlineMs)).toBeLessThanOrEqual(1_000);
+      const longer = await call("GET", "/v1/sleep", { headers: { "grpc-timeout": "1M" } });
+      expect(Number(longer.json.deadlineMs)).toBeGreaterThan(1_000);
+      expect(Number(longer.json.deadlineMs)).toBeLessThanOrEqual(1_500);
       const late = await call("GET", "/v1/sleep?delay=5s", { headers: { "grpc-timeout": "200m" } });
       expect(late.status).toBe(504);
       expect(late.json).toMatchObject({ code: 4 });

@@ -14,6 +14,8 @@ import { type HttpAnswer, type HttpRequestInit, httpCall } from "./http-client";
 export interface TestGateway {
   readonly gateway: Gateway;
   readonly port: number;
+  /** The gRPC / Connect / gRPC-Web port (h2c). */
+  readonly grpcPort: number;
   call(method: string, path: string, init?: HttpRequestInit): Promise<HttpAnswer>;
   stop(): Promise<void>;
 }
@@ -32,6 +34,7 @@ export async function startTestGateway(options: {
   return {
     gateway,
     port: gateway.httpPort,
+    grpcPort: gateway.grpcPort,
     call: (method, path, init) => httpCall(gateway.httpPort, method, path, init),
     stop: () => gateway.stop(),
   };
