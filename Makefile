@@ -84,6 +84,14 @@ setup:
 local:
 	npm run dev
 
+## Reliability
+
+.PHONY: chaos
+# The long reliability suite: every fault several times, more orders (the short one
+# runs in `make test`).
+chaos:
+	$(BIN)/tsx scripts/chaos.ts $(CHAOS_ARGS)
+
 ## Benchmarks (results are committed; CI checks them against the budgets, never reruns them)
 
 .PHONY: bench bench-report
