@@ -96,8 +96,7 @@ describe("the mutation fuzzer over the gateway's routes", () => {
       for (const o of outcomes) byStatus[o.status] = (byStatus[o.status] ?? 0) + 1;
       const faults = outcomes.filter(serverFault);
       process.stdout.write(
-        `[reliability] fuzzer: seed ${profile.fuzzSeed}, ${outcomes.length} requests in ${Date.now() - started} ms, by status ${JSON.stringify(byStatus)}; server faults ${faults.length}, of them NUL in a product search (known bug) ${faults.filter(knownNulBug).length}\n${faults
-          .filter((o) => !knownNulBug(o))
+        `[reliability] fuzzer: seed ${profile.fuzzSeed}, ${outcomes.length} requests in ${Date.now() - started} ms, by status ${JSON.stringify(byStatus)}; server faults ${faults.length}\n${faults
           .slice(0, 5)
           .map(
             (o) =>
@@ -107,9 +106,8 @@ describe("the mutation fuzzer over the gateway's routes", () => {
       );
     });
 
-    it("gets no 5xx other than 503/504 and no unanswered request (NUL in a product search aside)", () => {
-      // The NUL-in-ListProducts bug has its own failing test (hostile-input.spec.ts).
-      const unexplained = outcomes.filter((o) => serverFault(o) && !knownNulBug(o));
+    it("gets no 5xx other than 503/504 and no unanswered request", () => {
+      const unexplained = outcomes.filter(serverFault);
       expect(unexplained.slice(0, 10)).toEqual([]);
     });
 
@@ -134,9 +132,4 @@ describe("the mutation fuzzer over the gateway's routes", () => {
 
 function serverFault(o: FuzzOutcome): boolean {
   return o.status <= 0 || (o.status >= 500 && o.status !== 503 && o.status !== 504);
-}
-
-/** The 500 of the NUL-in-ListProducts bug (its own failing test above). */
-function knownNulBug(o: FuzzOutcome): boolean {
-  return o.status === 500 && o.hasNul && o.request.startsWith("GET /api/products");
 }

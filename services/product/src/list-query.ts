@@ -5,7 +5,7 @@
  */
 import type { ListProductsRequest } from "@shop/gen/ts/shop/product/v1/product";
 import { type Cursor, decodePageToken, listingFingerprint } from "./page-token";
-import { charLength, checkTags, Violations } from "./product-validation";
+import { charLength, checkTags, hasControlCharacters, Violations } from "./product-validation";
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -38,6 +38,8 @@ export function parseListQuery(request: ListProductsRequest): ListQuery {
   }
   const text = request.query.trim();
   if (charLength(request.query) > 200) v.add("query", "at most 200 characters");
+  else if (hasControlCharacters(request.query))
+    v.add("query", "must not contain control characters");
   const f = request.filter;
   const filter: ListFilter = {
     category: f?.category ?? "",
@@ -47,6 +49,9 @@ export function parseListQuery(request: ListProductsRequest): ListQuery {
     tags: [...(f?.tags ?? [])],
   };
   if (charLength(filter.category) > 100) v.add("filter.category", "at most 100 characters");
+  else if (hasControlCharacters(filter.category)) {
+    v.add("filter.category", "must not contain control characters");
+  }
   if (filter.minPriceMinor !== undefined && filter.minPriceMinor < 0n) {
     v.add("filter.min_price_minor", "must be zero or more");
   }

@@ -65,9 +65,23 @@ export function checkUuid(v: Violations, field: string, value: string): void {
   else if (!UUID.test(value)) v.add(field, "must be a UUID");
 }
 
+// NUL cannot be stored in PostgreSQL text (SQLSTATE 22021), and other C0 controls
+// (tab, newline and carriage return aside) have no place in a catalog.
+const ALLOWED_CONTROLS = new Set([0x09, 0x0a, 0x0d]);
+
+/** Whether a text has NUL or other control characters (tab and line breaks allowed). */
+export function hasControlCharacters(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 || code === 0x7f) && !ALLOWED_CONTROLS.has(code)) return true;
+  }
+  return false;
+}
+
 function checkText(v: Violations, field: string, value: string, max: number, required: boolean) {
   if (required && value.trim() === "") v.add(field, "required");
   else if (charLength(value) > max) v.add(field, `at most ${max} characters`);
+  else if (hasControlCharacters(value)) v.add(field, "must not contain control characters");
 }
 
 function checkPrice(v: Violations, field: string, price: Money | undefined): void {
@@ -106,6 +120,8 @@ export function checkTags(v: Violations, field: string, tags: readonly string[])
   tags.forEach((tag, i) => {
     if (tag.trim() === "") v.add(`${field}[${i}]`, "must not be empty");
     else if (charLength(tag) > 50) v.add(`${field}[${i}]`, "at most 50 characters");
+    else if (hasControlCharacters(tag))
+      v.add(`${field}[${i}]`, "must not contain control characters");
     else if (tags.indexOf(tag) !== i)
       v.add(`${field}[${i}]`, `repeats ${field}[${tags.indexOf(tag)}]`);
   });
