@@ -27,6 +27,18 @@ export interface EdgeFailure {
 const SERVER_FAULTS = new Set<number>([Code.INTERNAL, Code.UNKNOWN, Code.DATA_LOSS]);
 
 /**
+ * Transport failures grpc-js reports on the gateway's side (backend down, connection
+ * dropped, deadline) carry its own text, with internal addresses and ports: "No
+ * connection established. Last error: Error: connect ECONNREFUSED 10.0.3.7:50052".
+ */
+const TRANSPORT_TEXT =
+  /\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?|\[[0-9a-f:]+\](?::\d+)?|ECONN\w+|remote_addr=|Error:/i;
+const TRANSPORT_MESSAGES: Readonly<Record<number, string>> = {
+  [Code.UNAVAILABLE]: "a backend service is unavailable, retry later",
+  [Code.DEADLINE_EXCEEDED]: "the deadline passed before a backend answered",
+};
+
+/**
  * The answer to anything thrown while serving a call.
  * @param logger receives the gateway's own server faults, with their cause
  */
@@ -40,6 +52,9 @@ export function edgeFailure(thrown: unknown, logger: Logger, requestId?: string)
       `request failed: ${error.message}`,
     );
     message = "internal error";
+  } else if (TRANSPORT_MESSAGES[error.code] !== undefined && TRANSPORT_TEXT.test(message)) {
+    logger.warn({ code: Code[error.code], requestId, detail: message }, "backend call failed");
+    message = TRANSPORT_MESSAGES[error.code]!;
   }
   const details: PackedDetail[] = upstream
     ? [...error.details]
