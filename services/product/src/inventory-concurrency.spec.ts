@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { StockItem } from "@shop/gen/ts/shop/product/v1/product";
+import { withTransaction } from "@shop/libs/db";
 import { Code } from "@shop/libs/errors";
 import {
   createProduct,
@@ -101,10 +102,14 @@ describe("inventory under concurrency", () => {
         }
         if (n % 30 === 15) {
           // Some open reservations run out of time and are swept mid-run.
-          await t.pool.query(
-            `UPDATE reservations SET expires_at = now() - interval '1 second'
-              WHERE order_id IN (SELECT order_id FROM reservations
-                                  WHERE state = 'RESERVED' AND order_id LIKE 'mixed-%' LIMIT 3)`,
+          // Racing the service's own row locks, this UPDATE can deadlock: retried like
+          // any transaction (withTransaction retries 40P01).
+          await withTransaction(t.pool, (client) =>
+            client.query(
+              `UPDATE reservations SET expires_at = now() - interval '1 second'
+                WHERE order_id IN (SELECT order_id FROM reservations
+                                    WHERE state = 'RESERVED' AND order_id LIKE 'mixed-%' LIMIT 3)`,
+            ),
           );
           await t.service.sweepExpiredReservations();
         }
