@@ -3,7 +3,7 @@
  * send it, with the answer's status, parsed JSON and request id kept together, and the
  * seed's Quick Start as one function so both kinds of mesh run the same steps.
  */
-import { setTimeout as sleep } from "node:timers/promises";
+import { eventually as waitFor } from "@shop/libs/testing";
 
 export interface Answer {
   status: number;
@@ -70,27 +70,12 @@ export function ndjson(text: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-/** Polls `check` until it returns a value other than undefined/false (fails after 15 s). */
-export async function eventually<T>(
+/** Polls `check` until it yields a value (libs' `eventually`), giving up after 15 s. */
+export const eventually = <T>(
   what: string,
   check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    }
-    await sleep(100);
-  }
-}
+): Promise<T> => waitFor(what, check, { timeoutMs, intervalMs: 100 });
 
 export interface QuickStartResult {
   health: Answer[];

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { OrderCreated } from "@shop/gen/ts/shop/events/v1/events";
 import { Redis } from "ioredis";
+import { eventually } from "../testing/eventually";
 import type { EventBus, Subscription } from "./event-bus";
 import { createEventConsumer, type EventHandler } from "./event-consumer";
 import { buildEnvelope, encodeEnvelope, eventStream, packEvent } from "./event-envelope";
@@ -9,7 +10,6 @@ import { createOutboxRelay } from "./outbox-relay";
 import { createRedisEventBus } from "./redis-event-bus";
 import { captureLogger } from "./testing/capture-logger";
 import { createEventsDatabase, type EventsDatabase } from "./testing/events-database";
-import { eventually } from "./testing/eventually";
 import {
   countEffect,
   ORDER_CREATED,

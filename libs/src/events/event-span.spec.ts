@@ -7,11 +7,11 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import { EventEnvelope } from "@shop/gen/ts/shop/events/v1/events";
 import { createServiceNameProcessor, SERVICE_NAME_ATTRIBUTE } from "../telemetry/service-name";
+import { eventually } from "../testing/eventually";
 import { buildEnvelope, encodeEnvelope, eventStream } from "./event-envelope";
 import { withEventSpan } from "./event-span";
 import { createMemoryEventBus } from "./memory-event-bus";
 import { captureLogger } from "./testing/capture-logger";
-import { eventually } from "./testing/eventually";
 
 const { logger } = captureLogger("product-service");
 const exporter = new InMemorySpanExporter();

@@ -5,13 +5,13 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { eventually } from "../testing/eventually";
 import { createEventConsumer } from "./event-consumer";
 import { eventStream } from "./event-envelope";
 import { createMemoryEventBus } from "./memory-event-bus";
 import { createOutboxRelay } from "./outbox-relay";
 import { captureLogger } from "./testing/capture-logger";
 import { createEventsDatabase, type EventsDatabase } from "./testing/events-database";
-import { eventually } from "./testing/eventually";
 import { countEffect, ORDER_CREATED, writeOrderEvents } from "./testing/order-events";
 
 const { logger } = captureLogger("order-service");

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { EventEnvelope } from "@shop/gen/ts/shop/events/v1/events";
 import { Redis } from "ioredis";
+import { eventually } from "../testing/eventually";
 import type { EventBus, Subscription } from "./event-bus";
 import { createEventConsumer } from "./event-consumer";
 import { eventStream } from "./event-envelope";
@@ -8,7 +9,6 @@ import { createOutboxRelay, type OutboxRelay } from "./outbox-relay";
 import { createRedisEventBus } from "./redis-event-bus";
 import { captureLogger } from "./testing/capture-logger";
 import { createEventsDatabase, type EventsDatabase } from "./testing/events-database";
-import { eventually } from "./testing/eventually";
 import {
   countEffect,
   ORDER_CREATED,

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { createLogger } from "../logging";
+import { eventually } from "../testing/eventually";
 import { createRedisEventBus } from "./redis-event-bus";
 import { describeEventBusContract } from "./testing/event-bus-contract";
-import { eventually } from "./testing/eventually";
 
 const REDIS = { host: "127.0.0.1", port: 6379 };
 const logger = createLogger({ service: "order-service", level: "silent" });

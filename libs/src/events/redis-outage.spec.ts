@@ -1,11 +1,11 @@
 import { Redis } from "ioredis";
+import { eventually } from "../testing/eventually";
 import { createEventConsumer } from "./event-consumer";
 import { eventStream } from "./event-envelope";
 import { createOutboxRelay } from "./outbox-relay";
 import { createRedisEventBus } from "./redis-event-bus";
 import { captureLogger } from "./testing/capture-logger";
 import { createEventsDatabase, type EventsDatabase } from "./testing/events-database";
-import { eventually } from "./testing/eventually";
 import {
   countEffect,
   ORDER_CREATED,

@@ -2,10 +2,10 @@ import { EventEnvelope, UserDeleted } from "@shop/gen/ts/shop/events/v1/events";
 import type { Notification } from "pg";
 import { withTransaction } from "../db/transaction";
 import { Code, ServiceError } from "../errors";
+import { eventually } from "../testing/eventually";
 import { packEvent, TYPE_URL_PREFIX } from "./event-envelope";
 import { captureLogger } from "./testing/capture-logger";
 import { createEventsDatabase, type EventsDatabase } from "./testing/events-database";
-import { eventually } from "./testing/eventually";
 import { writeEvent } from "./write-event";
 
 const { logger } = captureLogger("user-service");

@@ -13,7 +13,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { OrderServiceClient, type OrderServiceService } from "@shop/gen/ts/shop/order/v1/order";
 import {
   type Product,
@@ -36,6 +35,7 @@ import {
   type TestIssuer,
   testServiceEnv,
   uniquePrefix,
+  eventually as waitFor,
 } from "@shop/libs/testing";
 import type { Pool } from "pg";
 import { type RunningOrderService, startOrderService } from "../src/order-service";
@@ -325,25 +325,12 @@ async function deleteTestKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-/** Waits until `check` yields a value (not undefined/false); fails after `timeoutMs`. */
-export async function eventually<T>(
+/** Polls `check` until it yields a value (libs' `eventually`), giving up after 15 s. */
+export const eventually = <T>(
   what: string,
-  check: () => Promise<T | undefined | false>,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last)}`);
-    await sleep(25);
-  }
-}
+): Promise<T> => waitFor(what, check, { timeoutMs, intervalMs: 25 });
 
 /** The rejection of `promise`, which must reject. */
 export async function rejectionOf(promise: Promise<unknown>): Promise<{

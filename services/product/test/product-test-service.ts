@@ -7,7 +7,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   type CreateProductRequest,
   type Product,
@@ -27,6 +26,7 @@ import {
   TEST_ADMIN_URL,
   type TestIssuer,
   testServiceEnv,
+  eventually as waitFor,
 } from "@shop/libs/testing";
 import type { Pool } from "pg";
 import { type RunningProductService, startProductService } from "../src/product-service";
@@ -176,25 +176,12 @@ export async function createProduct(
   return product!;
 }
 
-/** Waits until `check` yields a value (not undefined/false); fails after `timeoutMs`. */
-export async function eventually<T>(
+/** Polls `check` until it yields a value (libs' `eventually`), giving up after 10 s. */
+export const eventually = <T>(
   what: string,
-  check: () => Promise<T | undefined | false>,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last)}`);
-    await sleep(20);
-  }
-}
+): Promise<T> => waitFor(what, check, { timeoutMs, intervalMs: 20 });
 
 /** The rejection of `promise`, which must reject. */
 export async function rejectionOf(promise: Promise<unknown>): Promise<{

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { eventually } from "../../testing/eventually";
 import type { EventBus, StreamEntry, Subscription } from "../event-bus";
-import { eventually } from "./eventually";
 
 export interface ContractTarget {
   bus: EventBus;

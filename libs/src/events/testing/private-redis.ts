@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
-import { eventually } from "./eventually";
+import { eventually } from "../../testing/eventually";
 
 export interface PrivateRedis {
   readonly port: number;
