@@ -2,7 +2,11 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code } from "../errors";
 import { createLogger } from "../logging";
-import type { AttemptThrottle, AttemptThrottleRules } from "./attempt-throttle";
+import {
+  type AttemptThrottle,
+  type AttemptThrottleRules,
+  IN_FLIGHT_RETRY_MS,
+} from "./attempt-throttle";
 import { closeRedis, createRedis, type Redis, whenRedisReady } from "./create-redis";
 import { deleteKeysWithPrefix } from "./delete-keys";
 import { createMemoryAttemptThrottle } from "./memory-attempt-throttle";
@@ -89,6 +93,59 @@ describe.each<[string, (rules: AttemptThrottleRules) => AttemptThrottle]>([
     expect(await throttle.recordFailure("frank")).toEqual(open);
   });
 
+  it("counts places in flight toward the limit, so racing attempts cannot all pass", async () => {
+    const throttle = createThrottle(LONG);
+    for (let i = 0; i < 3; i++) expect(await throttle.reserve("gina")).toEqual(open);
+    expect(await throttle.reserve("gina")).toEqual({
+      blocked: true,
+      retryAfterMs: IN_FLIGHT_RETRY_MS,
+    });
+    expect(await throttle.check("gina")).toEqual(open); // busy, not locked out
+    // A released place is free again, and counted no failure.
+    await throttle.release("gina");
+    expect(await throttle.reserve("gina")).toEqual(open);
+    // Three failures settle the three places and lock the key.
+    expect(await throttle.recordFailure("gina")).toEqual(open);
+    expect(await throttle.recordFailure("gina")).toEqual(open);
+    expect((await throttle.recordFailure("gina")).blocked).toBe(true);
+    const locked = await throttle.reserve("gina");
+    expect(locked.blocked).toBe(true);
+    expect(locked.retryAfterMs).toBeGreaterThan(IN_FLIGHT_RETRY_MS);
+  });
+
+  it("lets attempts that succeed come and go without ever blocking", async () => {
+    const throttle = createThrottle(LONG);
+    for (let i = 0; i < 10; i++) {
+      expect(await throttle.reserve("hank")).toEqual(open);
+      await throttle.release("hank");
+    }
+    // Releasing more than was reserved frees nothing that does not exist.
+    await throttle.release("hank");
+    for (let i = 0; i < 3; i++) expect(await throttle.reserve("hank")).toEqual(open);
+    expect((await throttle.reserve("hank")).blocked).toBe(true);
+  });
+
+  it("counts failures and places together", async () => {
+    const throttle = createThrottle(LONG);
+    await throttle.recordFailure("ivy");
+    await throttle.recordFailure("ivy");
+    expect(await throttle.reserve("ivy")).toEqual(open);
+    expect((await throttle.reserve("ivy")).blocked).toBe(true);
+    // reset forgets the failures, not the place still in flight.
+    await throttle.reset("ivy");
+    expect(await throttle.reserve("ivy")).toEqual(open);
+    expect(await throttle.reserve("ivy")).toEqual(open);
+    expect((await throttle.reserve("ivy")).blocked).toBe(true);
+  });
+
+  it("frees a place its holder never settled once placeTtlMs has passed", async () => {
+    const throttle = createThrottle({ ...LONG, maxFailures: 1, placeTtlMs: 100 });
+    expect(await throttle.reserve("jack")).toEqual(open);
+    expect((await throttle.reserve("jack")).blocked).toBe(true);
+    await sleep(150);
+    expect(await throttle.reserve("jack")).toEqual(open);
+  });
+
   it("rejects rules that cannot work, naming the field", () => {
     expect(() => createThrottle({ maxFailures: 0, windowMs: 1, lockoutMs: 1.5 })).toThrow(
       expect.objectContaining({
@@ -112,5 +169,14 @@ describe("redis attempt throttle", () => {
     // Exactly the third failure locks; the rest see the lockout.
     expect(results.filter((r) => !r.blocked)).toHaveLength(2);
     expect((await replicas[0]!.check("mallory")).blocked).toBe(true);
+  });
+
+  it("grants exactly maxFailures places to attempts racing from all replicas", async () => {
+    const prefix = `${PREFIX}racing:`;
+    const replicas = [1, 2].map(() => createRedisAttemptThrottle({ redis, prefix, ...LONG }));
+    const results = await Promise.all(
+      Array.from({ length: 16 }, (_, i) => replicas[i % 2]!.reserve("oscar")),
+    );
+    expect(results.filter((r) => !r.blocked)).toHaveLength(3);
   });
 });

@@ -3,6 +3,7 @@ export type {
   AttemptThrottleRules,
   ThrottleState,
 } from "./attempt-throttle";
+export { ATTEMPT_PLACE_TTL_MS, IN_FLIGHT_RETRY_MS } from "./attempt-throttle";
 export type { Cache } from "./cache";
 export { decodeCacheValue, encodeCacheValue } from "./cache-codec";
 export {

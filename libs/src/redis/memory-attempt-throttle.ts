@@ -2,6 +2,7 @@ import {
   type AttemptThrottle,
   type AttemptThrottleRules,
   checkThrottleRules,
+  IN_FLIGHT_RETRY_MS,
 } from "./attempt-throttle";
 import { createExpiringMap } from "./expiring-map";
 
@@ -16,22 +17,44 @@ export interface MemoryAttemptThrottleOptions extends AttemptThrottleRules {
 export function createMemoryAttemptThrottle(
   options: MemoryAttemptThrottleOptions,
 ): AttemptThrottle {
-  const { maxFailures, windowMs, lockoutMs } = checkThrottleRules(options);
+  const { maxFailures, windowMs, lockoutMs, placeTtlMs } = checkThrottleRules(options);
   const prefix = options.prefix ?? "";
   const failures = createExpiringMap<number>(options.maxKeys ?? 100_000);
   const lockouts = createExpiringMap<true>(options.maxKeys ?? 100_000);
+  const inFlight = createExpiringMap<number>(options.maxKeys ?? 100_000);
 
   const state = (key: string) => {
     const retryAfterMs = Math.ceil(lockouts.ttl(key));
     return { blocked: retryAfterMs > 0, retryAfterMs };
   };
 
+  const settle = (k: string) => {
+    const places = inFlight.get(k) ?? 0;
+    if (places > 1) inFlight.set(k, places - 1, inFlight.ttl(k));
+    else inFlight.delete(k);
+  };
+
   return {
     async check(key) {
       return state(prefix + key);
     },
+    async reserve(key) {
+      const k = prefix + key;
+      const current = state(k);
+      if (current.blocked) return current;
+      const places = inFlight.get(k) ?? 0;
+      if ((failures.get(k) ?? 0) + places >= maxFailures) {
+        return { blocked: true, retryAfterMs: IN_FLIGHT_RETRY_MS };
+      }
+      inFlight.set(k, places + 1, placeTtlMs);
+      return current;
+    },
+    async release(key) {
+      settle(prefix + key);
+    },
     async recordFailure(key) {
       const k = prefix + key;
+      settle(k);
       const current = state(k);
       if (current.blocked) return current;
       const count = (failures.get(k) ?? 0) + 1;

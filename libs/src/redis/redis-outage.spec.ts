@@ -76,6 +76,8 @@ it("degrades while Redis is down and recovers when it is back", async () => {
     code: Code.UNAVAILABLE,
   });
   await expect(throttle.reset("alice")).rejects.toMatchObject({ code: Code.UNAVAILABLE });
+  await expect(throttle.reserve("alice")).rejects.toMatchObject({ code: Code.UNAVAILABLE });
+  await expect(throttle.release("alice")).rejects.toMatchObject({ code: Code.UNAVAILABLE });
 
   // Let several reconnect attempts fail: the outage is still logged once.
   await sleep(400);

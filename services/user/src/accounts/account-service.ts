@@ -126,12 +126,12 @@ export function createAccountService(deps: AccountServiceDependencies): AccountS
         throw ServiceError.invalidArgument(violations);
       }
       const attempt = { emailKey: emailLookupKey(email.email), clientIp };
-      // Both before the hash; together, to save a round trip.
-      const [, user] = await Promise.all([throttle.check(attempt), users.findByEmail(email.email)]);
+      const user = await users.findByEmail(email.email);
       // Verified against a dummy hash when there is no account: the same work either way.
-      const matched = await hasher.verify(user?.passwordHash, input.password, signal);
+      const matched = await throttle.verify(attempt, () =>
+        hasher.verify(user?.passwordHash, input.password, signal),
+      );
       if (!user || !matched) {
-        await throttle.recordFailure(attempt);
         logger.info({ userId: user?.id }, "login failed");
         throw invalidCredentials();
       }
@@ -141,8 +141,7 @@ export function createAccountService(deps: AccountServiceDependencies): AccountS
           logger.info({ userId: user.id }, "password hash upgraded to the current parameters");
         }
       }
-      const [signedIn] = await Promise.all([signIn(user), throttle.recordSuccess(attempt)]);
-      return signedIn;
+      return signIn(user);
     },
 
     async refresh(refreshToken) {

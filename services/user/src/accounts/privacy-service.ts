@@ -77,9 +77,9 @@ export function createPrivacyService(deps: {
       // A stolen access token must not become a password oracle: DeleteMe shares the
       // account's failure budget with Login.
       const attempt = { emailKey: emailLookupKey(user.email), clientIp };
-      await throttle.check(attempt);
-      if (!(await hasher.verify(user.passwordHash, password, signal))) {
-        await throttle.recordFailure(attempt);
+      if (
+        !(await throttle.verify(attempt, () => hasher.verify(user.passwordHash, password, signal)))
+      ) {
         throw new ServiceError(Code.PERMISSION_DENIED, "the password is incorrect", {
           reason: "INVALID_CREDENTIALS",
         });

@@ -26,12 +26,16 @@ export interface LoginAttempt {
 }
 
 export interface LoginThrottle {
-  /** Throws RESOURCE_EXHAUSTED with a retry delay while the account or address is locked. */
-  check(attempt: LoginAttempt): Promise<void>;
-  recordFailure(attempt: LoginAttempt): Promise<void>;
-  /** After a success: the account's count restarts. The address's does not, or one
-   * valid account would let an attacker reset the counter of a whole password spray. */
-  recordSuccess(attempt: LoginAttempt): Promise<void>;
+  /**
+   * Runs one password check under the throttle and returns its verdict. A place is taken
+   * for the account and the address before `check` runs, atomically with their limits,
+   * so concurrent guesses cannot outrun the lockout; it is refused with
+   * RESOURCE_EXHAUSTED and a retry delay while either is locked or busy. A false verdict
+   * counts a failure for both. A true one restarts the account's count, not the
+   * address's, or one valid account would let an attacker reset the counter of a whole
+   * password spray. A check that throws (deadline, cancellation) counts nothing.
+   */
+  verify(attempt: LoginAttempt, check: () => Promise<boolean>): Promise<boolean>;
 }
 
 export function createLoginThrottle(options: {
@@ -73,27 +77,43 @@ export function createLoginThrottle(options: {
     }
   };
 
+  const refused = (retryAfterMs: number) =>
+    new ServiceError(Code.RESOURCE_EXHAUSTED, "too many failed sign-in attempts; try again later", {
+      retryAfterMs,
+      reason: "LOGIN_THROTTLED",
+    });
+
   return {
-    async check(attempt) {
+    async verify(attempt, check) {
+      const places = targets(attempt);
       const states = await Promise.all(
-        targets(attempt).map(([throttle, key]) => failOpen(throttle.check(key))),
+        places.map(([throttle, key]) => failOpen(throttle.reserve(key))),
       );
-      const retryAfterMs = Math.max(0, ...states.map((s) => (s?.blocked ? s.retryAfterMs : 0)));
-      if (retryAfterMs > 0) {
-        throw new ServiceError(
-          Code.RESOURCE_EXHAUSTED,
-          "too many failed sign-in attempts; try again later",
-          { retryAfterMs, reason: "LOGIN_THROTTLED" },
+      const granted = places.filter((_, i) => !states[i]?.blocked);
+      const settle = (how: (throttle: AttemptThrottle, key: string) => Promise<unknown>) =>
+        Promise.all(granted.map(([throttle, key]) => failOpen(how(throttle, key))));
+
+      if (granted.length < places.length) {
+        await settle((throttle, key) => throttle.release(key));
+        throw refused(Math.max(...states.map((s) => (s?.blocked ? s.retryAfterMs : 0))));
+      }
+      let matched: boolean;
+      try {
+        matched = await check();
+      } catch (error) {
+        await settle((throttle, key) => throttle.release(key));
+        throw error;
+      }
+      if (!matched) {
+        await settle((throttle, key) => throttle.recordFailure(key));
+      } else {
+        await settle((throttle, key) =>
+          throttle === accounts
+            ? Promise.all([throttle.release(key), throttle.reset(key)])
+            : throttle.release(key),
         );
       }
-    },
-    async recordFailure(attempt) {
-      await Promise.all(
-        targets(attempt).map(([throttle, key]) => failOpen(throttle.recordFailure(key))),
-      );
-    },
-    async recordSuccess(attempt) {
-      await failOpen(accounts.reset(accountKey(attempt.emailKey)));
+      return matched;
     },
   };
 }
