@@ -190,7 +190,7 @@ describe("the rollout policy", () => {
       gates: { minSuccessPercent: 99, maxLatencyP95Ms: 200 },
     });
     // Login and register hash a password: their budget adds its cost.
-    expect(gatesFromBudgets(ROOT, "user-service").maxLatencyP95Ms).toBe(300);
+    expect(gatesFromBudgets(ROOT, "user-service").maxLatencyP95Ms).toBe(210);
   });
 
   it("reads a rollout block, and refuses a malformed one naming the field", () => {

@@ -28,7 +28,14 @@ export const REQUEST_BUDGETS: readonly BudgetName[] = [
   "availability",
   "throughput",
 ];
-export const PROCESS_BUDGETS: readonly BudgetName[] = ["startup", "memory", "cpu"];
+export const PROCESS_BUDGETS = [
+  "startup",
+  "startupTarget",
+  "memory",
+  "memoryTarget",
+  "cpu",
+] as const satisfies readonly BudgetName[];
+export type ProcessBudgetName = (typeof PROCESS_BUDGETS)[number];
 
 export function budgetInForce(
   mesh: EffectiveMesh,

@@ -150,6 +150,48 @@ describe("govern budgets", () => {
     expect(report.gateMissed).toBe(true);
   });
 
+  it("reports missed startup and memory targets beside their met gates, and passes", async () => {
+    const recorded = result("get-product", [run(32, 100, 0, 200)]);
+    recorded.processes = [{ name: "product-service", startupMs: 2_000 }];
+    const report = evaluate(recorded);
+    expect(row(report, "startup", "all scenarios")).toMatchObject({
+      mode: "gate",
+      bound: 10_000,
+      measured: 2_000,
+      status: "met",
+    });
+    expect(row(report, "startupTarget", "all scenarios")).toMatchObject({
+      mode: "target",
+      bound: 1_000,
+      measured: 2_000,
+      status: "missed",
+    });
+    // product-service's own 256 MB memory gate; the 150 MB target is the shared one.
+    expect(row(report, "memory", "all scenarios")).toMatchObject({
+      mode: "gate",
+      bound: 256,
+      measured: 200,
+      status: "met",
+    });
+    expect(row(report, "memoryTarget", "all scenarios")).toMatchObject({
+      mode: "target",
+      bound: 150,
+      measured: 200,
+      status: "missed",
+    });
+    expect(report.gateMissed).toBe(false);
+    const text = formatBudgetReport(report).join("\n");
+    expect(text).toMatch(
+      /startup \(target\)\s+all scenarios\s+target\s+1 s\s+2 s\s+missed\s+1 s over/,
+    );
+    expect(text).toMatch(
+      /peak memory \(target\)\s+all scenarios\s+target\s+150 MB\s+200 MB\s+missed\s+50 MB over/,
+    );
+    expect(
+      await runCli(["budgets", dir, "--root", repo.root], { out: () => {}, err: () => {} }),
+    ).toBe(0);
+  });
+
   it("derives register's latency budget from the password-hash cost", () => {
     const report = evaluate(result("register", [run(4, 280)]));
     expect(row(report, "latencyP95", "register/direct @4", "user-service")).toMatchObject({

@@ -3,13 +3,19 @@
  * schema) against the budgets in force: one row per service, budget and scope, each
  * met, missed or unmeasured. Only a missed gate fails.
  */
-import type { RunResult, ScenarioResult, VariantResult } from "../../../../bench/harness/results";
+import type {
+  ProcessUsageSummary,
+  RunResult,
+  ScenarioResult,
+  VariantResult,
+} from "../../../../bench/harness/results";
 import type { EffectiveRepo, EffectiveService } from "../model/effective-types";
 import type { BudgetMode, BudgetName } from "../policy/types";
 import { BUDGET_METRICS } from "./budget-catalog";
 import {
   budgetInForce,
   PROCESS_BUDGETS,
+  type ProcessBudgetName,
   REQUEST_BUDGETS,
   scenarioKeyOf,
   scenariosOf,
@@ -136,6 +142,15 @@ function requestRows(
   return rows;
 }
 
+/** The recorded process figure each process budget reads; a target reads its gate's. */
+const PROCESS_MEASURES: Record<ProcessBudgetName, Exclude<keyof ProcessUsageSummary, "name">> = {
+  startup: "startupMs",
+  startupTarget: "startupMs",
+  memory: "peakRssMb",
+  memoryTarget: "peakRssMb",
+  cpu: "cpuPercent",
+};
+
 function processRows(
   repo: EffectiveRepo,
   service: EffectiveService,
@@ -145,9 +160,11 @@ function processRows(
   for (const name of PROCESS_BUDGETS) {
     const budget = budgetInForce(repo.mesh, service, name);
     if (!budget) continue;
+    const measure = PROCESS_MEASURES[name];
     const values: number[] = [];
     for (const result of results) {
-      if (name === "startup")
+      // Cold start is also recorded once per result, outside the runs.
+      if (measure === "startupMs")
         values.push(
           ...result.processes.filter((p) => p.name === service.name).map((p) => p.startupMs),
         );
@@ -155,12 +172,10 @@ function processRows(
         const key = scenarioKeyOf(repo.mesh, result.scenario, variant.name);
         const reference = key ? repo.mesh.scenarios[key]!.referenceConcurrency : undefined;
         for (const run of variant.runs) {
-          if (name === "cpu" && budget.at === "reference" && run.concurrency !== reference)
-            continue;
+          if (budget.at === "reference" && run.concurrency !== reference) continue;
           for (const p of run.processes.filter((p) => p.name === service.name)) {
-            if (name === "memory") values.push(p.peakRssMb);
-            if (name === "cpu") values.push(p.cpuPercent);
-            if (name === "startup" && p.startupMs !== null) values.push(p.startupMs);
+            const value = p[measure];
+            if (value !== null) values.push(value);
           }
         }
       }

@@ -98,7 +98,9 @@ export type BudgetName =
   | "availability"
   | "throughput"
   | "startup"
+  | "startupTarget"
   | "memory"
+  | "memoryTarget"
   | "cpu";
 
 export type Budgets = Partial<Record<BudgetName, BudgetSpec>>;
