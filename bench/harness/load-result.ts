@@ -20,7 +20,11 @@ export interface LoadRunResult {
   histogram: HistogramSnapshot;
 }
 
-/** Whether a status key in `responses` counts as success: 2xx for HTTP, OK for gRPC. */
+/**
+ * Whether a status key in `responses` counts as success: 2xx for HTTP, and 304, the
+ * answer a conditional GET asks for (Not Modified: the client's copy is current); OK
+ * for gRPC.
+ */
 export function isSuccessStatus(protocol: LoadRunResult["protocol"], status: string): boolean {
-  return protocol === "http" ? /^2\d\d$/.test(status) : status === "OK";
+  return protocol === "http" ? /^(2\d\d|304)$/.test(status) : status === "OK";
 }

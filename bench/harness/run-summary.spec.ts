@@ -78,6 +78,17 @@ describe("summariseRun", () => {
     });
     expect(run.rps).toBe(20);
   });
+
+  it("counts HTTP 2xx and 304 (a conditional GET's answer) as success, the rest as errors", () => {
+    const answers = { "200": 4, "304": 3, "301": 1, "404": 2 };
+    const run = summariseRun(1, [{ load: load("http", 500, answers, 1), usage: [] }], new Map());
+    expect(run.errors).toEqual({
+      total: 3,
+      byStatus: { "301": 1, "404": 2 },
+      socket: 0,
+      timeouts: 0,
+    });
+  });
 });
 
 describe("compareVariants", () => {

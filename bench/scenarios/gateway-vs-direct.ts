@@ -39,6 +39,97 @@ const databaseUrl = (name: string) => {
 };
 const jwksUrl = (port: number) => `http://127.0.0.1:${port}/jwks.json`;
 
+/** The support process's scratch database, by its port. */
+export const supportDatabaseUrl = (port: number) => databaseUrl(databaseName(port));
+
+/**
+ * The support process (scratch products database and JWKS) listening on `port`, for
+ * this scenario and the others of the gateway (gateway-list.ts).
+ */
+export function supportProcess(port: number): ProcessSpec {
+  return {
+    name: "bench-support",
+    ...tsxCommand(__filename, ["--support", databaseName(port), String(port)]),
+    env: {
+      BENCH_JWKS: JSON.stringify({
+        keys: [{ ...exportPublicJwk(), kid: KID, alg: "EdDSA", use: "sig" }],
+      }),
+    },
+    ready: { port },
+    stopGraceMs: 10_000,
+  };
+}
+
+/** The settings every benchmarked gateway and product-service share. */
+export function gatewayBenchEnv(supportPort: number) {
+  return {
+    LOG_LEVEL: "warn",
+    REDIS_KEY_PREFIX: `bench:gateway:${supportPort}:`,
+    JWKS_URL: jwksUrl(supportPort),
+  };
+}
+
+/** api-gateway in front of product-service alone, rate limits out of the way. */
+export function benchGateway(
+  name: string,
+  ports: { supportPort: number; httpPort: number; grpcPort: number; productGrpcPort: number },
+  env: Record<string, string> = {},
+): ProcessSpec {
+  return {
+    name,
+    ...tsxCommand("gateway/src/main.ts"),
+    env: {
+      ...gatewayBenchEnv(ports.supportPort),
+      HTTP_PORT: String(ports.httpPort),
+      GRPC_PORT: String(ports.grpcPort),
+      PRODUCT_SERVICE_ADDR: `127.0.0.1:${ports.productGrpcPort}`,
+      // Not called in these benchmarks; reported down in /ready, which does not fail it.
+      USER_SERVICE_ADDR: "127.0.0.1:9",
+      ORDER_SERVICE_ADDR: "127.0.0.1:9",
+      RATE_LIMIT_ANONYMOUS: UNLIMITED,
+      RATE_LIMIT_AUTHENTICATED: UNLIMITED,
+      ...env,
+    },
+    ready: { url: `http://127.0.0.1:${ports.httpPort}/ready` },
+  };
+}
+
+/** product-service on the support process's scratch database. */
+export function benchProductService(ports: {
+  supportPort: number;
+  grpcPort: number;
+  httpPort: number;
+}): ProcessSpec {
+  return {
+    name: "product-service",
+    ...tsxCommand("services/product/src/main.ts"),
+    env: {
+      ...gatewayBenchEnv(ports.supportPort),
+      DATABASE_URL: supportDatabaseUrl(ports.supportPort),
+      GRPC_PORT: String(ports.grpcPort),
+      HTTP_PORT: String(ports.httpPort),
+    },
+    ready: { url: `http://127.0.0.1:${ports.httpPort}/ready` },
+  };
+}
+
+/** Seeds the demo catalog; resolves the product ids, by SKU. */
+export async function seedCatalog(supportPort: number): Promise<string[]> {
+  const logger = createLogger({ service: "product-service", level: "warn" });
+  const pool = createPool({
+    url: supportDatabaseUrl(supportPort),
+    applicationName: "bench-gateway-seed",
+    logger,
+  });
+  try {
+    await seedDemoCatalog(pool, logger);
+    const { rows } = await pool.query<{ id: string }>("SELECT id FROM products ORDER BY sku");
+    return rows.map((r) => r.id);
+  } finally {
+    await pool.end();
+  }
+}
+
 // The benchmark's token issuer: its public key travels to the support process in the
 // environment, and setup signs with the private key in the harness process.
 const signingKey = generateKeyPairSync("ed25519");
@@ -84,81 +175,53 @@ export default defineScenario({
   name: "gateway-vs-direct",
   description:
     "GetProduct straight to product-service over gRPC vs through api-gateway to the same instance: REST GET /api/products/{id} (anonymous, and with a bearer token), gRPC on port 9000, Connect JSON on port 8000.",
-  ports: ["support", "productGrpc", "productHttp", "gatewayHttp", "gatewayGrpc"],
-  processes: ({ ports }): ProcessSpec[] => {
-    const common = {
-      LOG_LEVEL: "warn",
-      REDIS_KEY_PREFIX: `bench:gateway:${ports.support}:`,
-      JWKS_URL: jwksUrl(ports.support),
-    };
-    return [
+  ports: [
+    "support",
+    "productGrpc",
+    "productHttp",
+    "gatewayHttp",
+    "gatewayGrpc",
+    "cachedHttp",
+    "cachedGrpc",
+  ],
+  processes: ({ ports }): ProcessSpec[] => [
+    supportProcess(ports.support),
+    benchProductService({
+      supportPort: ports.support,
+      grpcPort: ports.productGrpc,
+      httpPort: ports.productHttp,
+    }),
+    benchGateway(
+      "api-gateway",
       {
-        name: "bench-support",
-        ...tsxCommand(__filename, [
-          "--support",
-          databaseName(ports.support),
-          String(ports.support),
-        ]),
-        env: {
-          BENCH_JWKS: JSON.stringify({
-            keys: [{ ...exportPublicJwk(), kid: KID, alg: "EdDSA", use: "sig" }],
-          }),
-        },
-        ready: { port: ports.support },
-        stopGraceMs: 10_000,
+        supportPort: ports.support,
+        httpPort: ports.gatewayHttp,
+        grpcPort: ports.gatewayGrpc,
+        productGrpcPort: ports.productGrpc,
       },
-      {
-        name: "product-service",
-        ...tsxCommand("services/product/src/main.ts"),
-        env: {
-          ...common,
-          DATABASE_URL: databaseUrl(databaseName(ports.support)),
-          GRPC_PORT: String(ports.productGrpc),
-          HTTP_PORT: String(ports.productHttp),
-        },
-        ready: { url: `http://127.0.0.1:${ports.productHttp}/ready` },
-      },
-      {
-        name: "api-gateway",
-        ...tsxCommand("gateway/src/main.ts"),
-        env: {
-          ...common,
-          HTTP_PORT: String(ports.gatewayHttp),
-          GRPC_PORT: String(ports.gatewayGrpc),
-          PRODUCT_SERVICE_ADDR: `127.0.0.1:${ports.productGrpc}`,
-          // Not called in this benchmark; reported down in /ready, which does not fail it.
-          USER_SERVICE_ADDR: "127.0.0.1:9",
-          ORDER_SERVICE_ADDR: "127.0.0.1:9",
-          RATE_LIMIT_ANONYMOUS: UNLIMITED,
-          RATE_LIMIT_AUTHENTICATED: UNLIMITED,
-        },
-        ready: { url: `http://127.0.0.1:${ports.gatewayHttp}/ready` },
-      },
-    ];
-  },
+      // The gateway's own cost, every call reaching product-service: its response
+      // cache is measured by gateway-list and gateway-rest-cached's own gateway.
+      { RESPONSE_CACHE: "false" },
+    ),
+    benchGateway("api-gateway-cached", {
+      supportPort: ports.support,
+      httpPort: ports.cachedHttp,
+      grpcPort: ports.cachedGrpc,
+      productGrpcPort: ports.productGrpc,
+    }),
+  ],
   async setup({ ports }) {
-    const logger = createLogger({ service: "product-service", level: "warn" });
-    const pool = createPool({
-      url: databaseUrl(databaseName(ports.support)),
-      applicationName: "bench-gateway-seed",
-      logger,
-    });
-    try {
-      await seedDemoCatalog(pool, logger);
-      const { rows } = await pool.query<{ id: string }>("SELECT id FROM products ORDER BY sku");
-      const now = Math.floor(Date.now() / 1000);
-      const token = await new SignJWT({ role: "customer" })
-        .setProtectedHeader({ alg: "EdDSA", kid: KID })
-        .setIssuer("user-service")
-        .setAudience("shop-api")
-        .setSubject("bench-user")
-        .setIssuedAt(now)
-        .setExpirationTime(now + 3_600)
-        .sign(signingKey.privateKey);
-      return { ids: rows.map((r) => r.id), token };
-    } finally {
-      await pool.end();
-    }
+    const ids = await seedCatalog(ports.support);
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ role: "customer" })
+      .setProtectedHeader({ alg: "EdDSA", kid: KID })
+      .setIssuer("user-service")
+      .setAudience("shop-api")
+      .setSubject("bench-user")
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3_600)
+      .sign(signingKey.privateKey);
+    return { ids, token };
   },
   warmupMs: 5_000,
   durationMs: 20_000,
@@ -169,6 +232,7 @@ export default defineScenario({
     "gateway-rest-auth sends a customer's EdDSA access token, verified by the gateway and again by product-service",
     "gateway-grpc calls the gateway's port 9000 (h2c) with the same grpc-js load client and request bytes as direct-grpc; gateway-connect POSTs Connect unary JSON to port 8000 over HTTP/1.1",
     "the gateway runs MESH_MODE=local with the runtime config's retry policy and circuit breaker, no OpenTelemetry SDK",
+    "api-gateway runs with RESPONSE_CACHE=false, so every call reaches product-service (the gateway's own overhead); gateway-rest-cached calls api-gateway-cached, which has the policy's response cache on (GetProduct answers from memory after the first read of each id)",
   ],
   variants: [
     {
@@ -208,6 +272,14 @@ export default defineScenario({
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ productId }),
         })),
+      }),
+    },
+    {
+      name: "gateway-rest-cached",
+      load: (_c, { ports, setup }) => ({
+        protocol: "http",
+        url: `http://127.0.0.1:${ports.cachedHttp}/api/products`,
+        requests: setup.ids.map((id) => ({ path: `/api/products/${id}` })),
       }),
     },
     {

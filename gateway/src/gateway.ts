@@ -7,7 +7,8 @@
  * The gateway composes libs' pieces rather than using createServiceRuntime: the
  * runtime's HTTP server is an admin server (GET-only, exact paths), while the
  * gateway's port 8000 is the API itself and serves /health, /ready and /metrics beside
- * it (DESIGN.md); it owns no database and consumes no events. Nothing is module-level:
+ * it (DESIGN.md); it owns no database and consumes events only to invalidate its
+ * response cache (a tail subscription of each cached backend's stream). Nothing is module-level:
  * the embedded mode may start it next to the services in one process.
  */
 import type { DescService } from "@bufbuild/protobuf";
@@ -29,6 +30,7 @@ import {
   type Infrastructure,
   upstreamAddressVariable,
 } from "@shop/libs/service";
+import { Counter, type Registry } from "prom-client";
 import type { BackendSpec } from "./backend/backend-client";
 import { createBackends } from "./backend/backends";
 import { type GatewayConfig, parseGatewayConfig } from "./config/gateway-config";
@@ -38,6 +40,8 @@ import { type BreakerSettings, createCircuitBreakers } from "./edge/circuit-brea
 import { createEdgePipeline } from "./edge/edge-pipeline";
 import { createLastGoodCache } from "./edge/last-good-cache";
 import { createRateLimits, rateLimitPolicyFromConfig } from "./edge/rate-limits";
+import { createResponseCache } from "./edge/response-cache";
+import { subscribeResponseCacheInvalidation } from "./edge/response-cache-invalidation";
 import { rpcTargetsFromServices } from "./edge/rpc-target";
 import { createGatewayRoutes } from "./gateway-routes";
 import { createGatewayReadiness } from "./health/gateway-readiness";
@@ -139,6 +143,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     registry: metrics.registry,
   });
+  // Answers are cached only while invalidations can arrive: the tail is in place and
+  // Redis answers.
+  let invalidationReady = false;
+  const responseCache =
+    config.RESPONSE_CACHE && Object.keys(runtimeConfig.responseCache).length > 0
+      ? createResponseCache({
+          rules: runtimeConfig.responseCache,
+          maxEntries: config.RESPONSE_CACHE_ENTRIES,
+          maxBytes: config.RESPONSE_CACHE_MAX_BYTES,
+          online: () => invalidationReady && infrastructure.isUp(),
+        })
+      : undefined;
   const pipeline = createEdgePipeline({
     backends,
     accessControl: createAccessControl(
@@ -163,6 +179,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     fallbackRpcs: new Set(config.STALE_FALLBACK_RPCS),
     signer,
     metrics,
+    ...(responseCache ? { responseCache } : {}),
+  });
+  const invalidation = responseCache
+    ? subscribeResponseCacheInvalidation({
+        bus: infrastructure.bus,
+        cache: responseCache,
+        backends: [
+          ...new Set(
+            rpcTargets.targets
+              .filter((rpc) => responseCache.ttlOf(rpc.fullName) !== undefined)
+              .map((rpc) => pipeline.backendOf(rpc)),
+          ),
+        ],
+        logger,
+        registry: metrics.registry,
+      })
+    : undefined;
+  void invalidation?.ready.then(() => {
+    invalidationReady = true;
   });
 
   const readiness = createGatewayReadiness({
@@ -200,6 +235,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       codec,
       bodyLimit: config.BODY_LIMIT,
       trustedHops: config.TRUST_PROXY_HOPS,
+      ...(responseCache
+        ? { responseCache, onCacheLookup: countCacheLookup(metrics.registry) }
+        : {}),
     }),
     pipeline,
     codec,
@@ -271,6 +309,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           rpcServer.stop(config.SHUTDOWN_GRACE),
         ]);
         readiness.stop();
+        await invalidation?.close();
         breakers.shutdown();
         backends.close();
         if (!options.infrastructure) await infrastructure.close();
@@ -279,6 +318,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return stopping;
     },
   };
+}
+
+function countCacheLookup(registry: Registry) {
+  const lookups = new Counter({
+    name: "gateway_response_cache_answers_total",
+    help: "Answers of cached routes by how they were served: hit, miss (loaded from the backend) or not_modified (304).",
+    labelNames: ["rpc", "result"],
+    registers: [registry],
+  });
+  return (rpc: string, result: string) => lookups.inc({ rpc, result });
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {

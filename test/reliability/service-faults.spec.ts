@@ -111,7 +111,7 @@ describe("service faults under load", () => {
   it.each(repetitions)("a slow backend (FAULT_*) makes deadlines fire (run %i)", async () => {
     const product = context.productIds[0]!;
     const uncached = context.productIds[4]!;
-    const reads: { status: number; code: unknown; stale: string | null }[] = [];
+    const reads: { status: number; code: unknown; servedBy: string | null }[] = [];
     // A good answer the gateway can fall back to while product-service is slow.
     expect((await call(mesh.gatewayUrl, "GET", `/api/products/${product}`)).status).toBe(200);
     const report = await runFaultScenario(context, {
@@ -133,7 +133,12 @@ describe("service faults under load", () => {
           reads.push({
             status: answer.status,
             code: answer.json?.code,
-            stale: answer.headers.get("x-gateway-fallback"),
+            // The response cache while its answer is fresh (nothing wrote to the product),
+            // else the last good answer.
+            servedBy:
+              answer.headers.get("x-gateway-cache") === "hit"
+                ? "response cache"
+                : answer.headers.get("x-gateway-fallback"),
           });
         }
         await sleep(profile.outageMs);
@@ -146,10 +151,10 @@ describe("service faults under load", () => {
     expect(report.violations).toEqual([]);
     // The client's 1.5 s deadline fired against the 2 s delay: 504s, and no hang.
     expect(report.orders.errors["504"] ?? 0).toBeGreaterThan(0);
-    // Reads: the last good answer for the product seen before, 504 for the other.
+    // Reads: the product seen before from the gateway's memory, 504 for the other.
     expect(reads).toEqual([
-      { status: 200, code: undefined, stale: "stale" },
-      { status: 504, code: 4, stale: null },
+      { status: 200, code: undefined, servedBy: expect.stringMatching(/^(response cache|stale)$/) },
+      { status: 504, code: 4, servedBy: null },
     ]);
     process.stdout.write(`  slow reads: ${JSON.stringify(reads)}\n`);
   });

@@ -80,6 +80,10 @@ export function gatewayEnvShape() {
     STALE_CACHE_ENTRIES: env.int(0, 1_000_000).default(1_000),
     STALE_CACHE_MAX_BYTES: env.int(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
     STALE_MAX_AGE: env.durationMs().default(3_600_000),
+    /** false: the policy's response cache (the runtime config's responseCache) is off. */
+    RESPONSE_CACHE: env.bool().default(true),
+    RESPONSE_CACHE_ENTRIES: env.int(0, 10_000_000).default(10_000),
+    RESPONSE_CACHE_MAX_BYTES: env.int(0, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
     /** Deadline of an aggregation route when the client sets none. */
     AGGREGATION_TIMEOUT: env.durationMs().default(3_000),
     /** Origins allowed to call from a browser ("*" for any); empty: no CORS headers. */
@@ -105,6 +109,8 @@ export function gatewayEnvShape() {
       "ratelimit-remaining",
       "ratelimit-reset",
       "x-gateway-fallback",
+      "x-gateway-cache",
+      "etag",
       // gRPC-Web carries a failure's status in headers when there is no body.
       "grpc-status",
       "grpc-message",

@@ -3,10 +3,12 @@
  * on (REST, gRPC, gRPC-Web, Connect): access check, rate limit, deadline (the client's,
  * capped by the route's policy timeout), the backend call behind its circuit breaker
  * with the gateway's service token and the client's context, and the last-good
- * fallback for public reads.
+ * fallback for public reads. A successful call with side effects drops its backend's
+ * cached answers (response-cache.ts) before the caller sees its outcome.
  * Protocols differ only in how they decode the request and write the answer.
  */
 import type { Message } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { Metadata } from "@grpc/grpc-js";
 import type { ServiceTokenSigner, UserIdentity } from "@shop/libs/auth";
 import { Code, ServiceError, toServiceError } from "@shop/libs/errors";
@@ -18,6 +20,7 @@ import { callMetadata, type EdgeRequest } from "./call-metadata";
 import type { CircuitBreakers } from "./circuit-breakers";
 import type { LastGoodCache } from "./last-good-cache";
 import type { EdgeRateLimits } from "./rate-limits";
+import type { ResponseCache } from "./response-cache";
 import type { RpcTarget } from "./rpc-target";
 
 /** An admitted call: who is calling, and the headers every answer to it carries. */
@@ -61,6 +64,8 @@ export interface EdgePipeline {
   ): Promise<UnaryOutcome>;
   /** Resolves once the first message (or the end) arrived; rejects if the call failed before. */
   serverStream(request: EdgeRequest, rpc: RpcTarget, input: Message): Promise<StreamOutcome>;
+  /** The backend that serves `rpc` (what the response cache scopes answers by). */
+  backendOf(rpc: RpcTarget): string;
 }
 
 export interface EdgePipelineOptions {
@@ -73,6 +78,8 @@ export interface EdgePipelineOptions {
   fallbackRpcs: ReadonlySet<string>;
   signer: ServiceTokenSigner;
   metrics: Metrics;
+  /** Invalidated by writes; absent when the gateway caches nothing. */
+  responseCache?: ResponseCache;
 }
 
 /** Codes that mean the backend could not answer, so a stale answer beats none. */
@@ -106,6 +113,8 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
   };
 
   return {
+    backendOf: (rpc) => backends.forRpc(rpc).name,
+
     async admit(request, target) {
       const user = await options.accessControl.authorize(target.access, request.authorization);
       const headers = await options.rateLimits.consume(target.name, user, request.clientIp);
@@ -122,11 +131,15 @@ export function createEdgePipeline(options: EdgePipelineOptions): EdgePipeline {
           : undefined;
       try {
         const { backend, options: backendCall, clientDeadline } = await prepare(request, rpc, call);
-        const reply = await breakers.run(
-          backend.name,
-          () => backend.unary(rpc, input, backendCall),
-          clientDeadline,
-        );
+        const reply = await breakers
+          .run(backend.name, () => backend.unary(rpc, input, backendCall), clientDeadline)
+          .finally(() => {
+            // Whatever the outcome (a failed call may still have written), a write
+            // drops the answers cached from its backend.
+            if (rpc.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS) {
+              options.responseCache?.invalidate(backend.name);
+            }
+          });
         if (fallback) lastGood.set(fallback, reply.message, reply.size);
         end("OK");
         return reply;

@@ -23,7 +23,7 @@ describe("createLastGoodCache", () => {
     c.set("a", message(1), 10);
     now = 2_000;
     c.set("a", message(2), 10);
-    expect(c.get("a")).toEqual({ message: message(2), storedAt: 2_000, bytes: 10 });
+    expect(c.get("a")).toEqual({ message: message(2), storedAt: 2_000 });
     expect(c.size).toBe(1);
     expect(c.get("b")).toBeUndefined();
   });

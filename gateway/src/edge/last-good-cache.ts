@@ -5,6 +5,7 @@
  * a cache: fresh answers always come from the backend.
  */
 import type { Message } from "@bufbuild/protobuf";
+import { createBoundedLru } from "./bounded-lru";
 
 export interface LastGood {
   readonly message: Message;
@@ -26,41 +27,21 @@ export interface LastGoodCacheOptions {
   now?: () => number;
 }
 
-interface Entry extends LastGood {
-  readonly bytes: number;
-}
-
 export function createLastGoodCache(options: LastGoodCacheOptions): LastGoodCache {
   const now = options.now ?? Date.now;
-  // A Map iterates in insertion order: re-inserting on use keeps the oldest first.
-  const entries = new Map<string, Entry>();
-  let bytes = 0;
-  const remove = (key: string, entry: Entry) => {
-    entries.delete(key);
-    bytes -= entry.bytes;
-  };
+  const entries = createBoundedLru<LastGood>(options);
   return {
     get(key) {
       const entry = entries.get(key);
       if (!entry) return undefined;
       if (now() - entry.storedAt > options.maxAgeMs) {
-        remove(key, entry);
+        entries.delete(key);
         return undefined;
       }
-      entries.delete(key);
-      entries.set(key, entry);
       return entry;
     },
     set(key, message, size) {
-      const previous = entries.get(key);
-      if (previous) remove(key, previous);
-      if (options.maxEntries === 0 || size > options.maxBytes) return;
-      entries.set(key, { message, storedAt: now(), bytes: size });
-      bytes += size;
-      for (const [oldKey, oldEntry] of entries) {
-        if (entries.size <= options.maxEntries && bytes <= options.maxBytes) break;
-        remove(oldKey, oldEntry);
-      }
+      entries.set(key, { message, storedAt: now() }, size);
     },
     get size() {
       return entries.size;

@@ -24,7 +24,15 @@ export interface HttpExchange {
   /** Headers added to the answer, whatever it turns out to be (RateLimit-*). */
   addHeaders(headers: HeaderValues): void;
   sendJson(status: number, body: JsonValue, headers?: HeaderValues): void;
-  sendText(status: number, contentType: string, body: string, headers?: HeaderValues): void;
+  /** Sends `body` as is (text or bytes), with its length; HEAD gets the headers only. */
+  sendText(
+    status: number,
+    contentType: string,
+    body: string | Uint8Array,
+    headers?: HeaderValues,
+  ): void;
+  /** An answer without a body, e.g. 304 Not Modified. */
+  sendEmpty(status: number, headers?: HeaderValues): void;
   sendError(error: unknown): void;
   /** Starts a streamed answer; the caller writes and ends `res` itself. */
   startStream(status: number, headers?: HeaderValues): void;
@@ -72,6 +80,11 @@ export function createHttpExchange(
         "content-length": String(Buffer.byteLength(body)),
       });
       res.end(req.method === "HEAD" ? undefined : body);
+    },
+    sendEmpty(status, headers) {
+      if (res.headersSent) return;
+      writeHead(status, headers, {});
+      res.end();
     },
     sendError(error) {
       if (res.headersSent) {

@@ -5,11 +5,16 @@
  * server streams are newline-delimited JSON in grpc-gateway's framing, `{"result":...}`
  * per message and a final `{"error":...}` when the call fails (with the mapped HTTP
  * status when that happens before the first message).
+ *
+ * GETs of the RPCs the policy caches are answered from the response cache when it holds
+ * the URL, after the same admission (auth, rate limit); their answers carry an ETag and
+ * `Cache-Control: no-cache`, and a matching If-None-Match gets 304.
  */
 import { once } from "node:events";
 import type { JsonValue, Message } from "@bufbuild/protobuf";
 import { toServiceError } from "@shop/libs/errors";
 import type { EdgePipeline } from "../edge/edge-pipeline";
+import { type CachedAnswer, noneMatch, type ResponseCache } from "../edge/response-cache";
 import type { RestBinding } from "../transcoding/http-rule-bindings";
 import type { JsonCodec } from "../transcoding/json-codec";
 import { decodeRestRequest } from "../transcoding/request-decoder";
@@ -24,6 +29,10 @@ export interface RestHandlerOptions {
   codec: JsonCodec;
   bodyLimit: number;
   trustedHops: number;
+  /** Absent: nothing is cached. */
+  responseCache?: ResponseCache;
+  /** Counts cached routes' answers by how they were served. */
+  onCacheLookup?: (rpc: string, result: "hit" | "miss" | "not_modified") => void;
 }
 
 export type RestHandler = (
@@ -33,7 +42,28 @@ export type RestHandler = (
 ) => Promise<void>;
 
 export function createRestHandler(options: RestHandlerOptions): RestHandler {
-  const { pipeline, codec } = options;
+  const { pipeline, codec, responseCache } = options;
+
+  const sendCached = (
+    exchange: HttpExchange,
+    rpc: string,
+    answer: CachedAnswer,
+    result: "hit" | "miss",
+  ) => {
+    const headers = {
+      ...answer.headers,
+      etag: answer.etag,
+      "cache-control": "no-cache",
+      "x-gateway-cache": result,
+    };
+    if (noneMatch(exchange.req.headers["if-none-match"], answer.etag)) {
+      options.onCacheLookup?.(rpc, "not_modified");
+      exchange.sendEmpty(304, headers);
+      return;
+    }
+    options.onCacheLookup?.(rpc, result);
+    exchange.sendText(200, "application/json", answer.body, headers);
+  };
 
   const render = (binding: RestBinding, message: Message): JsonValue => {
     const schema = binding.rpc.method.output;
@@ -51,6 +81,18 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
     });
     const admission = await pipeline.admit(request, { name: rpc.fullName, access: rpc.access });
     exchange.addHeaders(admission.headers);
+
+    const ttlMs =
+      exchange.req.method === "GET" && !rpc.streaming
+        ? responseCache?.ttlOf(rpc.fullName)
+        : undefined;
+    const cacheKey = `${rpc.fullName} ${exchange.req.url ?? ""}`;
+    if (ttlMs !== undefined) {
+      const hit = responseCache!.get(cacheKey);
+      if (hit) return sendCached(exchange, rpc.fullName, hit, "hit");
+    }
+    const backend = pipeline.backendOf(rpc);
+    const generation = responseCache?.generation(backend) ?? 0;
     const body =
       binding.body.kind === "none" ? "" : await readBody(exchange.req, options.bodyLimit);
     const input = decodeRestRequest(codec, binding, { params, query: exchange.query, body });
@@ -60,14 +102,23 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
         // Only reads are replayed from the last good answer; the key is path and query.
         ...(exchange.req.method === "GET" ? { fallbackKey: exchange.req.url ?? "" } : {}),
       });
+      const headers = {
+        ...metadataHeaders(outcome.headers, "grpc-metadata-"),
+        ...metadataHeaders(outcome.trailers, "grpc-trailer-"),
+      };
+      if (ttlMs !== undefined && !outcome.stale) {
+        const body = Buffer.from(JSON.stringify(render(binding, outcome.message)));
+        const answer = responseCache!.store(
+          cacheKey,
+          { body, headers },
+          { backend, ids: [...params.values()], ttlMs, generation },
+        );
+        return sendCached(exchange, rpc.fullName, answer, "miss");
+      }
       const stale: Record<string, string> = outcome.stale
         ? { "x-gateway-fallback": "stale", age: String(Math.floor(outcome.stale.ageMs / 1000)) }
         : {};
-      exchange.sendJson(200, render(binding, outcome.message), {
-        ...metadataHeaders(outcome.headers, "grpc-metadata-"),
-        ...metadataHeaders(outcome.trailers, "grpc-trailer-"),
-        ...stale,
-      });
+      exchange.sendJson(200, render(binding, outcome.message), { ...headers, ...stale });
       return;
     }
 

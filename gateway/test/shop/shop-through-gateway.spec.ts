@@ -34,6 +34,9 @@ describe("the shop through the gateway", () => {
       BREAKER_VOLUME_THRESHOLD: "3",
       BREAKER_RESET_TIMEOUT: "1s",
       RATE_LIMIT_CREDENTIALS: "12/1m",
+      // Every read reaches the backend here, so that stopping it shows the last-good
+      // fallback; the response cache has its own tests (response-cache.spec.ts).
+      RESPONSE_CACHE: "false",
     });
     customer = await mesh.customer();
     const list = await mesh.call("GET", "/api/products?pageSize=10");

@@ -46,6 +46,12 @@ export interface ShopMesh {
   customer(): Promise<{ token: string; userId: string; email: string; password: string }>;
   /** An admin account (created as the create-admin command does), signed in. */
   admin(): Promise<{ token: string; userId: string }>;
+  /**
+   * Another gateway replica in front of the same services (stopped with the mesh);
+   * `env` overrides its environment, e.g. another REDIS_KEY_PREFIX to cut it off from
+   * the services' events.
+   */
+  replica(env?: Env): Promise<TestGateway>;
   stopProductService(): Promise<void>;
   restartProductService(): Promise<void>;
   stop(): Promise<void>;
@@ -117,15 +123,15 @@ export async function startShopMesh(gatewayEnv: Env = {}): Promise<ShopMesh> {
       PRODUCT_SERVICE_ADDR: `127.0.0.1:${productGrpcPort}`,
     }),
   });
-  const gateway = await startTestGateway({
-    env: {
-      ...common,
-      USER_SERVICE_ADDR: `127.0.0.1:${user.grpcPort}`,
-      PRODUCT_SERVICE_ADDR: `127.0.0.1:${productGrpcPort}`,
-      ORDER_SERVICE_ADDR: `127.0.0.1:${order.grpcPort}`,
-      ...gatewayEnv,
-    },
-  });
+  const gatewayEnvironment = {
+    ...common,
+    USER_SERVICE_ADDR: `127.0.0.1:${user.grpcPort}`,
+    PRODUCT_SERVICE_ADDR: `127.0.0.1:${productGrpcPort}`,
+    ORDER_SERVICE_ADDR: `127.0.0.1:${order.grpcPort}`,
+    ...gatewayEnv,
+  };
+  const gateway = await startTestGateway({ env: gatewayEnvironment });
+  const replicas: TestGateway[] = [];
   let productRunning = true;
 
   const signUp = async () => {
@@ -158,6 +164,11 @@ export async function startShopMesh(gatewayEnv: Env = {}): Promise<ShopMesh> {
         throw new Error(`admin login failed: ${answer.status} ${answer.text}`);
       return { token: answer.json.accessToken, userId: answer.json.user.id };
     },
+    async replica(env = {}) {
+      const replica = await startTestGateway({ env: { ...gatewayEnvironment, ...env } });
+      replicas.push(replica);
+      return replica;
+    },
     async stopProductService() {
       productRunning = false;
       await product.stop();
@@ -169,7 +180,7 @@ export async function startShopMesh(gatewayEnv: Env = {}): Promise<ShopMesh> {
       productRunning = true;
     },
     async stop() {
-      await gateway.stop();
+      await Promise.all([gateway, ...replicas].map((g) => g.stop()));
       await order.stop();
       if (productRunning) await product.stop();
       await user.stop();

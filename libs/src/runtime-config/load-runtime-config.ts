@@ -38,6 +38,7 @@ export function defaultRuntimeConfig(service: ServiceName): RuntimeConfig {
     upstreams: {},
     allowedCallers: {},
     faults: {},
+    responseCache: {},
   });
 }
 

@@ -171,6 +171,20 @@ export const runtimeConfigSchema = z
       .record(z.string().regex(/^[a-z][a-z0-9-]*$/, "expected a kebab-case name"), faultSchema)
       .default({})
       .describe("Declared faults by name."),
+    responseCache: z
+      .record(
+        rpcFullNameSchema,
+        z.strictObject({
+          ttlMs: z
+            .number()
+            .int()
+            .min(1)
+            .max(86_400_000)
+            .describe("Longest an answer is served; invalidation usually ends it sooner."),
+        }),
+      )
+      .default({})
+      .describe("The edge's cached public reads by RPC (api-gateway only), from edge.cache."),
   })
   .describe("Runtime config rendered from policy into .repo/generated/<service>.json.");
 
