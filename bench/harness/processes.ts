@@ -56,7 +56,12 @@ export interface ProcessGroup {
 /** `node --import tsx <script>`: TypeScript without the tsx CLI's extra wrapper process. */
 export function tsxCommand(script: string, args: readonly string[] = []) {
   const loader = pathToFileURL(require.resolve("tsx")).href;
-  return { command: process.execPath, args: ["--import", loader, script, ...args] };
+  // BENCH_CPU_PROF=<dir>: every process writes a V8 CPU profile there when it exits
+  // (open it in Chrome DevTools or speedscope).
+  const profile = process.env.BENCH_CPU_PROF
+    ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  return { command: process.execPath, args: [...profile, "--import", loader, script, ...args] };
 }
 
 /** A TCP port free on 127.0.0.1 right now (another process may take it before use). */

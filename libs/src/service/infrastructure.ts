@@ -51,6 +51,7 @@ export function createRedisInfrastructure(options: {
     name: options.service,
     logger: options.logger,
     commandTimeoutMs: COMMAND_TIMEOUT_MS,
+    autoPipelining: true,
   });
   // The bus opens its own connections: blocking stream reads must not share one.
   const bus = createRedisEventBus({
