@@ -8,7 +8,8 @@
  *
  * GETs of the RPCs the policy caches are answered from the response cache when it holds
  * the URL, after the same admission (auth, rate limit); their answers carry an ETag and
- * `Cache-Control: no-cache`, and a matching If-None-Match gets 304.
+ * `Cache-Control: no-cache`, and a matching If-None-Match gets 304. A request's own
+ * `Cache-Control: no-cache` skips the lookup (the fresh answer is stored).
  */
 import { once } from "node:events";
 import type { JsonValue, Message } from "@bufbuild/protobuf";
@@ -87,7 +88,9 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
         ? responseCache?.ttlOf(rpc.fullName)
         : undefined;
     const cacheKey = `${rpc.fullName} ${exchange.req.url ?? ""}`;
-    if (ttlMs !== undefined) {
+    // A client's Cache-Control: no-cache (or no-store) asks for the backend's answer.
+    const fromBackend = /\bno-(cache|store)\b/i.test(exchange.req.headers["cache-control"] ?? "");
+    if (ttlMs !== undefined && !fromBackend) {
       const hit = responseCache!.get(cacheKey);
       if (hit) return sendCached(exchange, rpc.fullName, hit, "hit");
     }

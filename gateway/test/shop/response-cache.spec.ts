@@ -5,6 +5,7 @@
  * events, well inside the 10 s TTL, which is only the backstop).
  */
 import { randomUUID } from "node:crypto";
+import { eventually } from "@shop/libs/testing";
 import type { HttpAnswer } from "../support/http-client";
 import { type ShopMesh, startShopMesh } from "../support/shop-mesh";
 import type { TestGateway } from "../support/test-gateway";
@@ -13,18 +14,16 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 /** Well below the policy's TTL (10 s): a fresh answer within it came from invalidation. */
 const INVALIDATION_WAIT_MS = 3_000;
 
-async function untilAnswer(
-  call: () => Promise<HttpAnswer>,
-  done: (answer: HttpAnswer) => boolean,
-): Promise<HttpAnswer> {
-  const deadline = Date.now() + INVALIDATION_WAIT_MS;
-  let answer = await call();
-  while (!done(answer) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    answer = await call();
-  }
-  return answer;
-}
+/** The first answer `done` accepts, polled well inside the TTL. */
+const untilAnswer = (call: () => Promise<HttpAnswer>, done: (answer: HttpAnswer) => boolean) =>
+  eventually(
+    "a fresh answer",
+    async () => {
+      const answer = await call();
+      return done(answer) ? answer : undefined;
+    },
+    { timeoutMs: INVALIDATION_WAIT_MS, intervalMs: 25 },
+  );
 
 describe("the gateway's response cache", () => {
   let mesh: ShopMesh;
@@ -63,6 +62,10 @@ describe("the gateway's response cache", () => {
     expect(second.headers.etag).toBe(first.headers.etag);
     expect(second.headers["cache-control"]).toBe("no-cache");
     expect(second.headers["x-request-id"]).toBeDefined();
+    // The client's own Cache-Control: no-cache asks for the backend's answer.
+    const bypass = await mesh.call("GET", path, { headers: { "cache-control": "no-cache" } });
+    expect(bypass.headers["x-gateway-cache"]).toBe("miss");
+    expect(bypass.text).toBe(first.text);
   });
 
   it("answers 304 without a body to a matching If-None-Match, 200 otherwise", async () => {
