@@ -3,8 +3,8 @@
  * on (REST, gRPC, gRPC-Web, Connect): access check, rate limit, deadline (the client's,
  * capped by the route's policy timeout), the backend call behind its circuit breaker
  * with the gateway's service token and the client's context, and the last-good
- * fallback for public reads. A successful call with side effects drops its backend's
- * cached answers (response-cache.ts) before the caller sees its outcome.
+ * fallback for public reads. A call with side effects, whatever its outcome, drops its
+ * backend's cached answers (response-cache.ts) before the caller sees that outcome.
  * Protocols differ only in how they decode the request and write the answer.
  */
 import type { Message } from "@bufbuild/protobuf";

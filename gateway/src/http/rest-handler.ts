@@ -94,8 +94,9 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
       const hit = responseCache!.get(cacheKey);
       if (hit) return sendCached(exchange, rpc.fullName, hit, "hit");
     }
-    const backend = pipeline.backendOf(rpc);
-    const generation = responseCache?.generation(backend) ?? 0;
+    // Taken before the call: an invalidation meanwhile keeps its answer out of the cache.
+    const backend = ttlMs !== undefined ? pipeline.backendOf(rpc) : "";
+    const generation = ttlMs !== undefined ? responseCache!.generation(backend) : 0;
     const body =
       binding.body.kind === "none" ? "" : await readBody(exchange.req, options.bodyLimit);
     const input = decodeRestRequest(codec, binding, { params, query: exchange.query, body });

@@ -49,9 +49,7 @@ export function edgeConfig(repo: EffectiveRepo, gateway: EffectiveService): Edge
         },
       ]),
     ),
-    cache: Object.fromEntries(
-      sorted(edge.cache).map(([rpc, c]) => [rpc, { ttlMs: durationMs(c.ttl) }]),
-    ),
+    cache: responseCacheRules(gateway),
     cors: {
       allowOrigins: [...edge.cors.allowOrigins],
       allowMethods: [...edge.cors.allowMethods],
@@ -61,6 +59,15 @@ export function edgeConfig(repo: EffectiveRepo, gateway: EffectiveService): Edge
       allowCredentials: edge.cors.allowCredentials,
     },
   };
+}
+
+/** The RPCs whose answers the edge caches, with their TTL in ms, by full RPC name. */
+export function responseCacheRules(service: EffectiveService): Record<string, { ttlMs: number }> {
+  return Object.fromEntries(
+    Object.entries(service.edge?.cache ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([rpc, rule]) => [rpc, { ttlMs: durationMs(rule.ttl) }]),
+  );
 }
 
 export function renderEdgeConfig(repo: EffectiveRepo): RenderedFile[] {

@@ -5,11 +5,10 @@
  * header: the libs schema is strict and JSON has no comments; `.repo/generated/
  * README.md` names the sources.
  */
-
 import type { RuntimeConfig } from "@shop/libs/runtime-config";
 import type { EffectiveRepo, EffectiveRetries, EffectiveService } from "../model/effective-types";
-import { durationMs } from "../policy/duration";
 import type { RetryOn } from "../policy/types";
+import { responseCacheRules } from "./edge-config";
 import { jsonFile, type RenderedFile } from "./output";
 
 type RetryPolicy = RuntimeConfig["defaults"]["retry"];
@@ -102,11 +101,7 @@ export function runtimeConfig(repo: EffectiveRepo, service: EffectiveService): R
     upstreams,
     allowedCallers,
     faults,
-    responseCache: Object.fromEntries(
-      Object.entries(service.edge?.cache ?? {})
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([rpc, rule]) => [rpc, { ttlMs: durationMs(rule.ttl) }]),
-    ),
+    responseCache: responseCacheRules(service),
   };
 }
 
