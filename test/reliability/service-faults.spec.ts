@@ -149,12 +149,8 @@ describe("service faults under load", () => {
       },
     });
     expect(report.violations).toEqual([]);
-    // Orders: the client's 1.5 s deadline against the 2 s delay gives 504s when the
-    // orders reach the slowed order-service. On a loaded machine (CI with every suite
-    // running) the window can pass while they are still refused with 503 after the
-    // restart, so the count is printed, not asserted; the reads below assert the
-    // deadline itself. Known open problem: find where those 503s come from.
-    process.stdout.write(`  slow orders: ${JSON.stringify(report.orders.errors)}\n`);
+    // The client's 1.5 s deadline fired against the 2 s delay: 504s, and no hang.
+    expect(report.orders.errors["504"] ?? 0).toBeGreaterThan(0);
     // Reads: the product seen before from the gateway's memory, 504 for the other.
     expect(reads).toEqual([
       { status: 200, code: undefined, servedBy: expect.stringMatching(/^(response cache|stale)$/) },
