@@ -11,6 +11,8 @@ export interface ProcStat {
   /** One letter: R running, S sleeping, Z zombie (exited, not yet reaped), ... */
   state: string;
   ppid: number;
+  /** The process group: a detached child leads its own, and its descendants stay in it. */
+  pgrp: number;
   /** utime + stime, in clock ticks. */
   cpuTicks: number;
   /** Start time since boot in clock ticks: tells a reused pid from the original. */
@@ -44,11 +46,12 @@ export function readProcStat(pid: number): ProcStat | undefined {
   }
   // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  // fields[0] is field 3 (state): ppid is field 4, utime 14, stime 15, starttime 22.
+  // fields[0] is field 3 (state): ppid is field 4, pgrp 5, utime 14, stime 15, starttime 22.
   return {
     pid,
     state: fields[0] ?? "?",
     ppid: Number(fields[1]),
+    pgrp: Number(fields[2]),
     cpuTicks: Number(fields[11]) + Number(fields[12]),
     startTicks: Number(fields[19]),
   };
@@ -77,6 +80,17 @@ export function resetPeakRss(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The processes of group `pgrp` that have not exited (zombies waiting to be reaped excluded). */
+export function liveGroupMembers(pgrp: number): ProcStat[] {
+  const members: ProcStat[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readProcStat(Number(entry));
+    if (stat?.pgrp === pgrp && !["Z", "X"].includes(stat.state)) members.push(stat);
+  }
+  return members;
 }
 
 /**

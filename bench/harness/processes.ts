@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Code, ServiceError } from "@shop/libs/errors";
+import { liveGroupMembers } from "./proc-stats";
 
 /** How to tell that a process serves: an HTTP URL answering 200, or a TCP port accepting. */
 export type Readiness = { url: string } | { port: number; host?: string };
@@ -187,9 +188,14 @@ async function stopOne(started: Started): Promise<void> {
     await Promise.race([started.exited, grace]);
     clearTimeout(timer);
   }
-  // Also reaps children the leader left behind.
+  // Also kills children the leader left behind.
   signalGroup(started.child, "SIGKILL");
   await started.exited;
+  // A SIGKILLed grandchild dies when the kernel next schedules it, which on a loaded machine
+  // is after the leader's exit event: wait for it, so the caller's ports and CPU are free.
+  for (let i = 0; i < 200 && liveGroupMembers(started.pid).length > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 export interface StartProcessesOptions {
