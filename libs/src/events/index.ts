@@ -42,4 +42,4 @@ export { type EventSpanOptions, withEventSpan } from "./event-span";
 export { createMemoryEventBus, type MemoryEventBusOptions } from "./memory-event-bus";
 export { createOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "./outbox-relay";
 export { createRedisEventBus, type RedisEventBusOptions } from "./redis-event-bus";
-export { writeEvent } from "./write-event";
+export { type OutboxInsert, outboxInsert, writeEvent, writeEvents } from "./write-event";

@@ -6,7 +6,7 @@ import { eventually } from "../testing/eventually";
 import { packEvent, TYPE_URL_PREFIX } from "./event-envelope";
 import { captureLogger } from "./testing/capture-logger";
 import { createEventsDatabase, type EventsDatabase } from "./testing/events-database";
-import { writeEvent } from "./write-event";
+import { outboxInsert, writeEvent, writeEvents } from "./write-event";
 
 const { logger } = captureLogger("user-service");
 let db: EventsDatabase;
@@ -108,5 +108,68 @@ describe("writeEvent", () => {
       "SELECT count(*)::int AS n FROM outbox WHERE type <> 'shop.events.v1.UserDeleted'",
     );
     expect(rows[0]).toEqual({ n: 0 });
+  });
+});
+
+describe("writeEvents and outboxInsert", () => {
+  const event = (userId: string) => ({
+    producer: "user-service" as const,
+    aggregateId: userId,
+    ...userDeleted(userId),
+  });
+  const aggregates = async (ids: readonly string[]) => {
+    const { rows } = await db.pool.query<{ envelope: Buffer }>(
+      "SELECT envelope FROM outbox WHERE event_id = ANY($1::uuid[]) ORDER BY id",
+      [ids],
+    );
+    return rows.map((r) => EventEnvelope.decode(r.envelope).aggregateId);
+  };
+
+  it("inserts many events in one statement, in the order given, and rolls back with the transaction", async () => {
+    const ids = await withTransaction(db.pool, (client) =>
+      writeEvents(client, ["m-3", "m-1", "m-2"].map(event)),
+    );
+    expect(new Set(ids).size).toBe(3);
+    expect(await aggregates(ids)).toEqual(["m-3", "m-1", "m-2"]);
+    expect(await withTransaction(db.pool, (client) => writeEvents(client, []))).toEqual([]);
+
+    let lost: string[] = [];
+    await withTransaction(db.pool, async (client) => {
+      lost = await writeEvents(client, [event("r-1"), event("r-2")]);
+      throw new Error("roll back");
+    }).catch(() => undefined);
+    expect(lost).toHaveLength(2);
+    expect(await aggregates(lost)).toEqual([]);
+  });
+
+  it("is a CTE of a caller's statement: the write and its events commit as one", async () => {
+    await db.pool.query("CREATE TABLE IF NOT EXISTS cte_things (id text PRIMARY KEY)");
+    const insert = outboxInsert([event("c-1"), event("c-2")], 2);
+    const { rows } = await db.pool.query<{ id: string }>(
+      `WITH thing AS (INSERT INTO cte_things (id) VALUES ($1) RETURNING id),
+            events AS (${insert.sql})
+       SELECT id FROM thing`,
+      ["thing-1", ...insert.values],
+    );
+    expect(rows).toEqual([{ id: "thing-1" }]);
+    expect(await aggregates(insert.eventIds)).toEqual(["c-1", "c-2"]);
+
+    // A failing write takes its events with it: one statement, one outcome.
+    const again = outboxInsert([event("c-3")], 2);
+    await expect(
+      db.pool.query(
+        `WITH thing AS (INSERT INTO cte_things (id) VALUES ($1) RETURNING id),
+              events AS (${again.sql})
+         SELECT id FROM thing`,
+        ["thing-1", ...again.values],
+      ),
+    ).rejects.toThrow(/duplicate key/);
+    expect(await aggregates(again.eventIds)).toEqual([]);
+  });
+
+  it("checks every event before writing any", async () => {
+    expect(() => outboxInsert([event("ok"), { ...event("bad"), aggregateId: "" }])).toThrow(
+      /aggregateId/,
+    );
   });
 });

@@ -31,7 +31,7 @@ import {
   validateNewProduct,
   validateProductUpdate,
 } from "./product-validation";
-import { lockStock, moveStock } from "./stock-ledger";
+import { lockStock, moveStock, moveStocks } from "./stock-ledger";
 
 export interface Catalog {
   getProduct(id: string): Promise<Product>;
@@ -175,12 +175,15 @@ export function createCatalog(options: { pool: Pool; cache: ProductCache }): Cat
             { field: "delta", description: `available stock would exceed ${MAX_INT32}` },
           ]);
         }
-        await moveStock(client, {
-          productId: id,
-          reason: "ADJUSTED",
-          quantity: request.delta,
-          note: request.reason,
-        });
+        await moveStocks(client, [
+          {
+            productId: id,
+            reason: "ADJUSTED",
+            quantity: request.delta,
+            before: level,
+            note: request.reason,
+          },
+        ]);
         return current(client, id);
       });
       await cache.invalidate([id]);

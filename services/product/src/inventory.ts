@@ -29,7 +29,7 @@ import {
   type SettleReason,
   stateConflict,
 } from "./reservation-state";
-import { lockStock, moveStock } from "./stock-ledger";
+import { moveStocks, type StockLevels } from "./stock-ledger";
 import { validateOrderId, validateReservation } from "./stock-validation";
 
 export interface Inventory {
@@ -118,6 +118,16 @@ export function createInventory(options: {
   };
 }
 
+/** A stock row locked with the product it belongs to. */
+interface LockedProduct extends StockLevels {
+  product_id: string;
+  name: string;
+  price_minor: string;
+  currency_code: string;
+  active: boolean;
+  deleted: boolean;
+}
+
 /** Checks and moves the stock of a new reservation, then records its lines. */
 async function reserveLines(
   client: PoolClient,
@@ -126,20 +136,17 @@ async function reserveLines(
 ): Promise<ReservedLine[]> {
   const sorted = [...items].sort((a, b) => (a.productId < b.productId ? -1 : 1));
   const ids = sorted.map((i) => i.productId);
-  const levels = await lockStock(client, ids);
-  const { rows } = await client.query<{
-    id: string;
-    name: string;
-    price_minor: string;
-    currency_code: string;
-    active: boolean;
-    deleted: boolean;
-  }>(
-    `SELECT id, name, price_minor, currency_code, active, deleted_at IS NOT NULL AS deleted
-       FROM products WHERE id = ANY($1::uuid[])`,
+  // The stock rows locked in product id order (see lockStock), read with their products.
+  const { rows } = await client.query<LockedProduct>(
+    `SELECT s.product_id, s.available, s.reserved, s.sold, p.name, p.price_minor,
+            p.currency_code, p.active, p.deleted_at IS NOT NULL AS deleted
+       FROM stock s JOIN products p ON p.id = s.product_id
+      WHERE s.product_id = ANY($1::uuid[])
+      ORDER BY s.product_id
+      FOR UPDATE OF s`,
     [ids],
   );
-  const products = new Map(rows.map((r) => [r.id, r]));
+  const products = new Map(rows.map((r) => [r.product_id, r]));
   const unknown = ids.filter((id) => !products.get(id) || products.get(id)!.deleted);
   if (unknown.length > 0) {
     throw new ServiceError(Code.NOT_FOUND, `unknown products: ${unknown.join(", ")}`, {
@@ -149,16 +156,15 @@ async function reserveLines(
   }
   const violations = sorted.flatMap((item) => {
     const product = products.get(item.productId)!;
-    const available = levels.get(item.productId)?.available ?? 0;
     if (!product.active) {
       return [{ type: "PRODUCT_INACTIVE", subject: item.productId, description: "not for sale" }];
     }
-    if (available >= item.quantity) return [];
+    if (product.available >= item.quantity) return [];
     return [
       {
         type: "STOCK",
         subject: item.productId,
-        description: `requested ${item.quantity}, available ${available}`,
+        description: `requested ${item.quantity}, available ${product.available}`,
       },
     ];
   });
@@ -169,23 +175,26 @@ async function reserveLines(
       { preconditionViolations: violations, reason: "INSUFFICIENT_STOCK" },
     );
   }
-  const lines: ReservedLine[] = [];
-  for (const item of sorted) {
-    const product = products.get(item.productId)!;
-    await moveStock(client, {
+  await moveStocks(
+    client,
+    sorted.map((item) => ({
       productId: item.productId,
-      reason: "RESERVED",
+      reason: "RESERVED" as const,
       quantity: item.quantity,
+      before: products.get(item.productId)!,
       orderId,
-    });
-    lines.push({
+    })),
+  );
+  const lines = sorted.map((item) => {
+    const product = products.get(item.productId)!;
+    return {
       productId: item.productId,
       quantity: item.quantity,
       productName: product.name,
       priceMinor: BigInt(product.price_minor),
       currencyCode: product.currency_code,
-    });
-  }
+    };
+  });
   await insertLines(client, orderId, lines);
   return lines;
 }
@@ -196,17 +205,25 @@ async function moveLines(
   orderId: string,
   reason: SettleReason,
 ): Promise<string[]> {
-  const { rows } = await client.query<{ product_id: string; quantity: number }>(
-    "SELECT product_id, quantity FROM reservation_items WHERE order_id = $1 ORDER BY product_id",
+  // The lines with their stock rows, locked in product id order (see lockStock).
+  const { rows } = await client.query<StockLevels & { product_id: string; quantity: number }>(
+    `SELECT s.product_id, s.available, s.reserved, s.sold, i.quantity
+       FROM reservation_items i JOIN stock s ON s.product_id = i.product_id
+      WHERE i.order_id = $1
+      ORDER BY s.product_id
+      FOR UPDATE OF s`,
     [orderId],
   );
-  await lockStock(
+  await moveStocks(
     client,
-    rows.map((r) => r.product_id),
+    rows.map((row) => ({
+      productId: row.product_id,
+      reason,
+      quantity: row.quantity,
+      before: row,
+      orderId,
+    })),
   );
-  for (const row of rows) {
-    await moveStock(client, { productId: row.product_id, reason, quantity: row.quantity, orderId });
-  }
   return rows.map((r) => r.product_id);
 }
 

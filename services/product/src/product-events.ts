@@ -11,7 +11,7 @@ import {
   StockChangeReason,
 } from "@shop/gen/ts/shop/events/v1/events";
 import type { Product } from "@shop/gen/ts/shop/product/v1/product";
-import { packEvent, writeEvent } from "@shop/libs/events";
+import { type EnvelopeInput, packEvent, writeEvent } from "@shop/libs/events";
 import type { PoolClient } from "pg";
 
 export const PRODUCER = "product-service";
@@ -76,8 +76,9 @@ export interface StockChange {
   sold: number;
 }
 
-export async function writeStockChanged(client: PoolClient, change: StockChange): Promise<void> {
-  await writeEvent(client, {
+/** The StockChanged event of one ledger row, for the outbox insert of the movement. */
+export function stockChangedEvent(change: StockChange): EnvelopeInput {
+  return {
     producer: PRODUCER,
     aggregateId: change.productId,
     ...packEvent(StockChanged, STOCK_CHANGED, {
@@ -85,5 +86,5 @@ export async function writeStockChanged(client: PoolClient, change: StockChange)
       reason: REASONS[change.reason],
       orderId: change.orderId ?? "",
     }),
-  });
+  };
 }
