@@ -73,8 +73,10 @@ describe("createAccessTokenVerifier", () => {
   let es: SigningKey;
   let stranger: SigningKey;
   let jwks: Awaited<ReturnType<typeof startJwksServer>>;
-  const verifier = (extra: { cooldownMs?: number; cacheMaxAgeMs?: number } = {}, url = jwks.url) =>
-    createAccessTokenVerifier({ jwksUrl: url, issuer: ISSUER, audience: AUDIENCE, ...extra });
+  const verifier = (
+    extra: { cooldownMs?: number; cacheMaxAgeMs?: number; verified?: { maxEntries: number } } = {},
+    url = jwks.url,
+  ) => createAccessTokenVerifier({ jwksUrl: url, issuer: ISSUER, audience: AUDIENCE, ...extra });
 
   beforeAll(async () => {
     [ed, es, stranger] = await Promise.all([
@@ -158,7 +160,10 @@ describe("createAccessTokenVerifier", () => {
     const foreignKey = await rejection(v.verify(await token(stranger, {}, ed.kid)));
     expect(foreignKey.message).toBe("access token signature invalid");
 
-    const [header, payload, signature] = (await token(ed)).split(".") as [string, string, string];
+    // The original verified first: remembering it must not let its altered copies through.
+    const original = await token(ed);
+    await v.verify(original);
+    const [header, payload, signature] = original.split(".") as [string, string, string];
     const flipped = `${signature.slice(0, 10)}${signature[10] === "A" ? "B" : "A"}${signature.slice(11)}`;
     const promoted = b64url({
       ...JSON.parse(Buffer.from(payload, "base64url").toString()),
@@ -231,6 +236,35 @@ describe("createAccessTokenVerifier", () => {
     }
   });
 
+  it("remembers a token that verified, so its next calls need no key or signature check", async () => {
+    const server = await startJwksServer([ed.jwk]);
+    try {
+      const remembering = verifier({ cacheMaxAgeMs: 0, cooldownMs: 0 }, server.url);
+      const forgetting = verifier(
+        { cacheMaxAgeMs: 0, cooldownMs: 0, verified: { maxEntries: 0 } },
+        server.url,
+      );
+      const session = await token(ed, { sub: "user-memo" });
+      await remembering.verify(session);
+      await forgetting.verify(session);
+      expect(server.requests()).toBe(2);
+      // The key leaves the JWKS: the remembered token still passes, without a fetch...
+      server.serve([]);
+      await expect(remembering.verify(session)).resolves.toMatchObject({ userId: "user-memo" });
+      expect(server.requests()).toBe(2);
+      // ...while any other token, and the same one without the memo, is checked and refused.
+      const fresh = await token(ed, { sub: "user-fresh" });
+      expect((await rejection(remembering.verify(fresh))).message).toBe(
+        "access token signing key unknown",
+      );
+      expect((await rejection(forgetting.verify(session))).message).toBe(
+        "access token signing key unknown",
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   it("is UNAVAILABLE when the JWKS cannot be fetched and no key is cached", async () => {
     const server = await startJwksServer([ed.jwk]);
     const url = server.url;
@@ -244,11 +278,14 @@ describe("createAccessTokenVerifier", () => {
   it("keeps verifying with cached keys when a refresh fails", async () => {
     const server = await startJwksServer([ed.jwk]);
     const v = verifier({ cacheMaxAgeMs: 0, cooldownMs: 0 }, server.url);
-    await v.verify(await token(ed));
-    await v.verify(await token(ed));
+    // Distinct tokens: one already verified would be remembered, with no key lookup.
+    await v.verify(await token(ed, { sub: "user-a" }));
+    await v.verify(await token(ed, { sub: "user-b" }));
     expect(server.requests()).toBe(2); // max age 0: every verify refreshes
     await server.close();
-    await expect(v.verify(await token(ed))).resolves.toMatchObject({ userId: "user-42" });
+    await expect(v.verify(await token(ed, { sub: "user-c" }))).resolves.toMatchObject({
+      userId: "user-c",
+    });
     // An unknown kid with the JWKS down is a bad token, not an outage.
     const error = await rejection(v.verify(await token(stranger)));
     expect(error.code).toBe(Code.UNAUTHENTICATED);

@@ -11,6 +11,7 @@ import {
 } from "jose";
 import { Code, ServiceError } from "../errors";
 import type { AccessTokenVerifier, Role, UserIdentity } from "./identity";
+import { createVerifiedTokens, type VerifiedTokensOptions } from "./verified-tokens";
 
 export type AccessTokenAlgorithm = "EdDSA" | "ES256";
 
@@ -31,6 +32,8 @@ export interface AccessTokenVerifierOptions {
   cacheMaxAgeMs?: number;
   /** Timeout of one JWKS fetch. Default 5 s. */
   fetchTimeoutMs?: number;
+  /** The memo of verified tokens (`maxEntries: 0` turns it off); see verified-tokens.ts. */
+  verified?: VerifiedTokensOptions;
 }
 
 /** Larger tokens are refused before any parsing: nothing legitimate comes close. */
@@ -56,6 +59,8 @@ const DEFAULTS = {
  * Rejections are `ServiceError` UNAUTHENTICATED with a short message that reveals no
  * internals (reason `ACCESS_TOKEN_EXPIRED` or `ACCESS_TOKEN_INVALID`); when no key has
  * ever been fetched and the JWKS cannot be, it is UNAVAILABLE: the token may be fine.
+ * A token that verified is remembered (verified-tokens.ts) until its exp, for at most
+ * a minute by default, so a session's calls pay for one signature check.
  */
 export function createAccessTokenVerifier(
   options: AccessTokenVerifierOptions,
@@ -74,6 +79,7 @@ export function createAccessTokenVerifier(
     cacheMaxAge: Number.POSITIVE_INFINITY,
     timeoutDuration: options.fetchTimeoutMs ?? DEFAULTS.fetchTimeoutMs,
   });
+  const verified = createVerifiedTokens<UserIdentity>(options.verified);
   let loadedAt: number | undefined;
   let lastUnknownKidRefetch = Number.NEGATIVE_INFINITY;
 
@@ -121,6 +127,8 @@ export function createAccessTokenVerifier(
     async verify(token: string): Promise<UserIdentity> {
       if (typeof token !== "string" || token.length === 0) throw invalid("missing access token");
       if (token.length > MAX_ACCESS_TOKEN_BYTES) throw invalid("access token too large");
+      const known = verified.get(token);
+      if (known) return known;
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, getKey, {
@@ -138,7 +146,14 @@ export function createAccessTokenVerifier(
         throw invalid("access token has no subject");
       }
       if (!ROLES.includes(role as Role)) throw invalid("access token has no valid role");
-      return { userId: payload.sub, role: role as Role, token, expiresAt: payload.exp! };
+      const identity: UserIdentity = Object.freeze({
+        userId: payload.sub,
+        role: role as Role,
+        token,
+        expiresAt: payload.exp!,
+      });
+      verified.set(token, identity, identity.expiresAt);
+      return identity;
     },
   };
 }

@@ -24,3 +24,8 @@ export {
   createServiceTokenVerifier,
   type ServiceTokenVerifierOptions,
 } from "./service-token-verifier";
+export {
+  createVerifiedTokens,
+  type VerifiedTokens,
+  type VerifiedTokensOptions,
+} from "./verified-tokens";

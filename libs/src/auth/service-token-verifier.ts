@@ -6,12 +6,15 @@ import { createLocalJWKSet, decodeProtectedHeader, type JWK, jwtVerify } from "j
 import { Code, ServiceError } from "../errors";
 import { SERVICES, type ServiceName } from "../mesh";
 import { SERVICE_TOKEN_AUDIENCE, type ServiceTokenVerifier } from "./identity";
+import { createVerifiedTokens, type VerifiedTokensOptions } from "./verified-tokens";
 
 export interface ServiceTokenVerifierOptions {
   /** The service JWKS (`service-jwks.json`): one Ed25519 key per service, kid = name. */
   jwks: { keys: JWK[] };
   /** Allowed clock skew in seconds. Default 5. */
   clockToleranceSec?: number;
+  /** The memo of verified tokens (`maxEntries: 0` turns it off); see verified-tokens.ts. */
+  verified?: VerifiedTokensOptions;
 }
 
 /** Service tokens are small; anything larger is refused before parsing. */
@@ -22,18 +25,23 @@ const MAX_SERVICE_TOKEN_BYTES = 4 * 1024;
  * fetch). Accepts EdDSA only, aud "shop-mesh", and only when the key that verified the
  * token is the key of the service it claims (`kid` === `sub` === `iss`), so one
  * service's key can never mint another service's identity. Rejections are
- * ServiceError UNAUTHENTICATED with a short message.
+ * ServiceError UNAUTHENTICATED with a short message. A token that verified is remembered
+ * until its exp, for at most a minute by default: a caller sends the same token on every
+ * call until it renews it, and the signature check is the costliest part of a small call.
  */
 export function createServiceTokenVerifier(
   options: ServiceTokenVerifierOptions,
 ): ServiceTokenVerifier {
   const keys = createLocalJWKSet(options.jwks);
   const known = new Set<string>(SERVICES.map((s) => s.name));
+  const verified = createVerifiedTokens<ServiceName>(options.verified);
 
   return {
     async verify(token: string): Promise<ServiceName> {
       if (typeof token !== "string" || token.length === 0) throw invalid("missing service token");
       if (token.length > MAX_SERVICE_TOKEN_BYTES) throw invalid("service token too large");
+      const remembered = verified.get(token);
+      if (remembered) return remembered;
       let kid: unknown;
       try {
         kid = decodeProtectedHeader(token).kid;
@@ -44,6 +52,7 @@ export function createServiceTokenVerifier(
       if (typeof kid !== "string" || !known.has(kid)) throw invalid("unknown service");
       let sub: unknown;
       let iss: unknown;
+      let exp: number | undefined;
       try {
         const { payload } = await jwtVerify(token, keys, {
           algorithms: ["EdDSA"],
@@ -51,11 +60,12 @@ export function createServiceTokenVerifier(
           clockTolerance: options.clockToleranceSec ?? 5,
           requiredClaims: ["sub", "iss", "exp", "iat"],
         });
-        ({ sub, iss } = payload);
+        ({ sub, iss, exp } = payload);
       } catch (error) {
         throw rejection(error);
       }
       if (sub !== kid || iss !== kid) throw invalid("service token subject does not match its key");
+      verified.set(token, kid as ServiceName, exp!);
       return kid as ServiceName;
     },
   };

@@ -106,6 +106,21 @@ describe("service tokens", () => {
       await rejection(verifier.verify(garbage));
   });
 
+  it("remembers a verified token by its exact bytes: an altered copy is checked and refused", async () => {
+    const verifier = createServiceTokenVerifier({ jwks });
+    const token = await forge("order-service");
+    await expect(verifier.verify(token)).resolves.toBe("order-service");
+    await expect(verifier.verify(token)).resolves.toBe("order-service");
+    const [header, payload, signature] = token.split(".") as [string, string, string];
+    const asGateway = Buffer.from(
+      JSON.stringify({ ...decodeJwt(token), sub: "api-gateway", iss: "api-gateway" }),
+    ).toString("base64url");
+    expect(payload).not.toBe(asGateway);
+    expect((await rejection(verifier.verify(`${header}.${asGateway}.${signature}`))).message).toBe(
+      "invalid service token",
+    );
+  });
+
   it("reuses its token, and renews it once 80 % of the lifetime has passed", async () => {
     const privateKey = privateKeys.get("order-service")!;
     const cached = createServiceTokenSigner({ service: "order-service", privateKey });
