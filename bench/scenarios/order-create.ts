@@ -2,7 +2,8 @@
  * order-service CreateOrder end to end: every call places a new order and runs its
  * whole saga before answering (GetProduct check, the order and OrderCreated written,
  * ReserveStock, payment authorization by the built-in test provider, CommitStock,
- * OrderConfirmed written), against the real product-service, PostgreSQL and Redis.
+ * OrderConfirmed written), against the real product-service, PostgreSQL and Redis, and
+ * the real user-service answering order-service's account check (GetUser).
  * Orders per second are the harness's req/s; the notes add the outbox relay's lag
  * (published_at - created_at of order-service's outbox rows) measured under each load.
  *
@@ -22,8 +23,10 @@ import { createServer } from "node:http";
 import { CreateOrderRequest } from "@shop/gen/ts/shop/order/v1/order";
 import { ProductServiceClient } from "@shop/gen/ts/shop/product/v1/product";
 import { createTestClient } from "@shop/libs/testing";
+import { createPasswordHasher, OWASP_ARGON2ID } from "@shop/user-service";
 import { Client, Pool } from "pg";
 import { defineScenario, type ProcessSpec, tsxCommand } from "../harness";
+import { databaseProcess, userDatabaseName, userServiceProcess } from "./user-login";
 
 const ADMIN_URL = process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const PRODUCTS = 20;
@@ -171,7 +174,7 @@ const ms = (value: number) => (value < 10 ? value.toFixed(1) : Math.round(value)
 
 function serviceProcess(
   name: "product-service" | "order-service",
-  ports: { grpc: number; http: number; fixtures: number; productGrpc: number },
+  ports: { grpc: number; http: number; fixtures: number; productGrpc: number; userGrpc: number },
 ): ProcessSpec {
   const [orders, products] = databaseNames(ports.fixtures);
   return {
@@ -185,6 +188,7 @@ function serviceProcess(
       HTTP_PORT: String(ports.http),
       JWKS_URL: `http://127.0.0.1:${ports.fixtures}/.well-known/jwks.json`,
       PRODUCT_SERVICE_ADDR: `127.0.0.1:${ports.productGrpc}`,
+      USER_SERVICE_ADDR: `127.0.0.1:${ports.userGrpc}`,
       DATABASE_POOL_MAX: "20",
       LOG_LEVEL: "warn",
       REDIS_KEY_PREFIX: `bench:orders:${ports.fixtures}:`,
@@ -197,7 +201,16 @@ export default defineScenario({
   name: "order-create",
   description:
     "order-service CreateOrder end to end (catalogue check, ReserveStock, test-provider payment, CommitStock, outbox events) against the real product-service, PostgreSQL and Redis; outbox relay lag in the notes.",
-  ports: ["fixtures", "productGrpc", "productHttp", "orderGrpc", "orderHttp"],
+  ports: [
+    "fixtures",
+    "usersDatabase",
+    "userGrpc",
+    "userHttp",
+    "productGrpc",
+    "productHttp",
+    "orderGrpc",
+    "orderHttp",
+  ],
   processes: ({ ports }) => [
     {
       name: "bench-fixtures",
@@ -206,20 +219,39 @@ export default defineScenario({
       ready: { url: `http://127.0.0.1:${ports.fixtures}/.well-known/jwks.json` },
       stopGraceMs: 10_000,
     },
+    databaseProcess(ports.usersDatabase),
+    userServiceProcess({
+      grpc: ports.userGrpc,
+      http: ports.userHttp,
+      database: ports.usersDatabase,
+    }),
     serviceProcess("product-service", {
       grpc: ports.productGrpc,
       http: ports.productHttp,
       fixtures: ports.fixtures,
       productGrpc: ports.productGrpc,
+      userGrpc: ports.userGrpc,
     }),
     serviceProcess("order-service", {
       grpc: ports.orderGrpc,
       http: ports.orderHttp,
       fixtures: ports.fixtures,
       productGrpc: ports.productGrpc,
+      userGrpc: ports.userGrpc,
     }),
   ],
   async setup({ ports }) {
+    // The customer's account, which user-service's GetUser finds (an unknown id would be
+    // an erased account, and no order would be placed).
+    const customer = randomUUID();
+    const hash = await (await createPasswordHasher(OWASP_ARGON2ID)).hash(randomUUID());
+    await withClient(databaseUrl(userDatabaseName(ports.usersDatabase)), (client) =>
+      client.query(
+        `INSERT INTO users (id, email, name, role, password_hash)
+         VALUES ($1, 'bench-orders@example.com', 'Bench', 'customer', $2)`,
+        [customer, hash],
+      ),
+    );
     const products = await createTestClient(ProductServiceClient, {
       port: ports.productGrpc,
       upstream: "product-service",
@@ -260,7 +292,7 @@ export default defineScenario({
         CreateOrderRequest.encode({ productId, quantity: 1, items: [], paymentToken: "" }).finish(),
       ),
       // One customer: ListOrders is not measured, so spreading users would change nothing.
-      token: accessToken(randomUUID(), "customer"),
+      token: accessToken(customer, "customer"),
     };
   },
   warmupMs: 3_000,
@@ -271,6 +303,7 @@ export default defineScenario({
     const lines = [
       `${PRODUCTS} products with ${STOCK.toLocaleString("en")} units each; each order is one unit of one product, cycling, paid with the test provider's tok_approve (in process, no network)`,
       "no Idempotency-Key: every call is a new order; order-service and product-service run with DATABASE_POOL_MAX=20, MESH_MODE=local (grpc-js retries from .repo/generated)",
+      "one customer, whose account user-service finds: every order's account check is answered by GetUser (not by the fallback for an unreachable user-service)",
     ];
     for (const [concurrency, s] of [...lag].sort((a, b) => a[0] - b[0])) {
       lines.push(
