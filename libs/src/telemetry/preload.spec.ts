@@ -121,6 +121,25 @@ describe("telemetry preload in a real process", () => {
     expect(embedded).toMatchObject({ code: 0, stderr: "" });
   });
 
+  it("loads the OTLP exporter only with an endpoint, and never the SDK's unused parts", () => {
+    const loaded = (run: Run) =>
+      run.stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { fixture?: string; packages?: string[] })
+        .find((line) => line.fixture === "loaded")?.packages;
+    expect(loaded(service)).toContain("@opentelemetry/exporter-trace-otlp-proto");
+    expect(loaded(embedded)).toEqual(expect.arrayContaining(["@opentelemetry/sdk-trace-base"]));
+    expect(loaded(embedded)).not.toContain("@opentelemetry/exporter-trace-otlp-proto");
+    // NodeSDK would bring every exporter, the metrics and logs SDKs and a YAML parser;
+    // the OTLP exporter brings the metrics SDK (its transformer's), only when configured.
+    const unused = (names: string[]) => names.map((name) => `@opentelemetry/${name}`);
+    for (const name of unused(["sdk-node", "sdk-logs", "configuration", "exporter-zipkin"]))
+      expect(loaded(service)).not.toContain(name);
+    for (const name of unused(["sdk-node", "sdk-logs", "sdk-metrics", "otlp-transformer"]))
+      expect(loaded(embedded)).not.toContain(name);
+  });
+
   it("links http server, grpc client and grpc server spans in one trace", () => {
     const spans = requestSpans(readSpans(serviceSpans));
     expect(spans.inTrace).toBe(4);

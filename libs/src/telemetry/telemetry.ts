@@ -1,21 +1,32 @@
 import type { IncomingMessage } from "node:http";
+import { context, propagation, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
   CompositePropagator,
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { GrpcInstrumentation } from "@opentelemetry/instrumentation-grpc";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
 import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
-import { NodeSDK } from "@opentelemetry/sdk-node";
 import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  hostDetector,
+  processDetector,
+  resourceFromAttributes,
+} from "@opentelemetry/resources";
+import {
+  BasicTracerProvider,
   BatchSpanProcessor,
   NoopSpanProcessor,
   SimpleSpanProcessor,
+  type SpanExporter,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { createServiceNameProcessor } from "./service-name";
 import { createSpanFileExporter } from "./span-file-exporter";
 import { currentTelemetry, setCurrentTelemetry, type Telemetry } from "./telemetry-handle";
@@ -38,10 +49,30 @@ export interface TelemetryOptions {
 const UNTRACED_PATHS = new Set(["/health", "/ready", "/metrics"]);
 
 /**
- * Starts the OpenTelemetry SDK for this process: grpc, http, pg and ioredis
- * instrumentation, W3C trace-context and baggage propagation, OTLP/protobuf export when
- * an endpoint is given, and the span file when one is given. Spans are created (and so
- * propagated, and logged as traceId) even when nothing exports them.
+ * The OTLP/protobuf exporter, loaded only when an endpoint is configured: its module
+ * brings the OTLP transformer and the metrics SDK with it, about a third of what the
+ * tracing SDK costs a process to load (bench/README.md, mesh-cold-start).
+ */
+function otlpExporter(url: string): SpanExporter {
+  const { OTLPTraceExporter } =
+    require("@opentelemetry/exporter-trace-otlp-proto") as typeof import("@opentelemetry/exporter-trace-otlp-proto");
+  return new OTLPTraceExporter({ url });
+}
+
+/**
+ * Starts OpenTelemetry tracing for this process: grpc, http, pg and ioredis
+ * instrumentation, W3C trace-context and baggage propagation, an AsyncLocalStorage
+ * context manager, OTLP/protobuf export when an endpoint is given, and the span file
+ * when one is given. Spans are created (and so propagated, and logged as traceId) even
+ * when nothing exports them.
+ *
+ * Built from the tracing SDK's parts rather than NodeSDK: NodeSDK loads every exporter,
+ * propagator and the metrics and logs SDKs it could be configured for (a YAML parser
+ * included) whatever this process uses, which was the largest single cost of a
+ * process's start. What NodeSDK did for us is done here the same way: the resource
+ * from the env, process and host detectors plus service.name, the sampler and span
+ * limits from OTEL_* (BasicTracerProvider reads them), the tracer provider, context
+ * manager and propagator registered globally, and no metric or log exporters.
  *
  * Must run before @grpc/grpc-js, http, pg or ioredis are loaded: use the preload
  * (`node --require libs/src/telemetry/preload`). A second call returns the first handle
@@ -59,14 +90,14 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (embedded) processors.push(createServiceNameProcessor());
   if (options.otlpEndpoint) {
     const url = `${options.otlpEndpoint.replace(/\/+$/, "")}/v1/traces`;
-    processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url })));
+    processors.push(new BatchSpanProcessor(otlpExporter(url)));
   }
   if (options.spanFile) {
     // One line per span as it ends, so `tail -f` shows a request while it happens.
     processors.push(new SimpleSpanProcessor(createSpanFileExporter(options.spanFile)));
   }
-  // Without a processor NodeSDK registers no tracer provider, and then no span exists
-  // to propagate or to put a traceId in the logs.
+  // Spans are recorded even when nothing exports them: they carry the trace context
+  // that is propagated and logged.
   if (processors.length === 0) processors.push(new NoopSpanProcessor());
 
   const instrumentations = [
@@ -78,31 +109,32 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     new PgInstrumentation(),
     new IORedisInstrumentation(),
   ];
-  const sdk = new NodeSDK({
-    serviceName,
-    spanProcessors: processors,
-    // Traces only: without these NodeSDK would start OTLP metric and log exporters from
-    // the OTEL_* environment. Metrics are Prometheus, logs are stdout.
-    metricReaders: [],
-    logRecordProcessors: [],
-    textMapPropagator: new CompositePropagator({
+  const resource = defaultResource()
+    .merge(detectResources({ detectors: [envDetector, processDetector, hostDetector] }))
+    .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }));
+  const provider = new BasicTracerProvider({ resource, spanProcessors: processors });
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  propagation.setGlobalPropagator(
+    new CompositePropagator({
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
     }),
-    instrumentations,
-  });
-  sdk.start();
+  );
+  trace.setGlobalTracerProvider(provider);
+  // The instrumentations patched their modules' loading when constructed; from here
+  // their spans come from this provider.
+  for (const instrumentation of instrumentations) instrumentation.setTracerProvider(provider);
 
   let stopped: Promise<void> | undefined;
   const telemetry: Telemetry = {
     serviceName,
     embedded,
-    flush: async () => {
-      await Promise.all(processors.map((processor) => processor.forceFlush()));
-    },
+    flush: () => provider.forceFlush(),
     shutdown: () => {
-      // NodeSDK.shutdown flushes the processors before stopping them; it leaves the
-      // modules patched, so the instrumentations are disabled here too.
-      stopped ??= sdk.shutdown().finally(() => {
+      // Flushes the processors before stopping them. The modules stay patched, so the
+      // instrumentations are disabled too; the globals stay registered (as NodeSDK left
+      // them), so spans started later are dropped by the stopped provider.
+      stopped ??= provider.shutdown().finally(() => {
         for (const instrumentation of instrumentations) instrumentation.disable();
       });
       return stopped;

@@ -78,6 +78,17 @@ async function main(): Promise<void> {
   await new Promise((resolve) => httpServer.close(resolve));
   await shutdownTelemetry();
   process.stdout.write(`${JSON.stringify({ fixture: "done", body })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ fixture: "loaded", packages: openTelemetryPackages() })}\n`,
+  );
+}
+
+/** The @opentelemetry packages this process loaded, by name (what starting telemetry cost). */
+function openTelemetryPackages(): string[] {
+  const names = Object.keys(require.cache).flatMap(
+    (file) => /node_modules\/(@opentelemetry\/[^/]+)\//.exec(file)?.[1] ?? [],
+  );
+  return [...new Set(names)].sort();
 }
 
 function fetchText(url: string): Promise<string> {
