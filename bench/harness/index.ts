@@ -16,6 +16,13 @@ export {
   runHttpLoad,
   startHttpLoadWorker,
 } from "./load-http";
+export {
+  type PgLoadSpec,
+  type PgLoadWorker,
+  type PgStatement,
+  runPgLoad,
+  startPgLoadWorker,
+} from "./load-pg";
 export { isSuccessStatus, type LoadRunResult } from "./load-result";
 export type { LoadWorker } from "./load-worker";
 export {

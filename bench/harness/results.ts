@@ -50,7 +50,7 @@ export const runSchema = z.strictObject({
 
 export const variantResultSchema = z.strictObject({
   name: z.string().min(1),
-  protocol: z.enum(["http", "grpc"]),
+  protocol: z.enum(["http", "grpc", "pg"]),
   runs: z.array(runSchema),
 });
 

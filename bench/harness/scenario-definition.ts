@@ -7,12 +7,14 @@ import { ServiceError } from "@shop/libs/errors";
 import { z } from "zod";
 import type { GrpcLoadSpec } from "./load-grpc";
 import type { HttpLoadSpec } from "./load-http";
+import type { PgLoadSpec } from "./load-pg";
 import type { ProcessGroup, ProcessSpec } from "./processes";
 
 /** A variant's load; the runner adds the concurrency and duration of each phase. */
 export type LoadTarget =
   | Omit<HttpLoadSpec, "connections" | "durationMs">
-  | Omit<GrpcLoadSpec, "concurrency" | "durationMs">;
+  | Omit<GrpcLoadSpec, "concurrency" | "durationMs">
+  | Omit<PgLoadSpec, "concurrency" | "durationMs">;
 
 export interface ScenarioContext<P extends string = string, S = unknown> {
   /** The free ports picked for the names in `ports`. */

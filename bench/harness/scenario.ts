@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import type { Env } from "@shop/libs/config";
 import { type GrpcLoadWorker, startGrpcLoadWorker } from "./load-grpc";
 import { type HttpLoadWorker, startHttpLoadWorker } from "./load-http";
+import { type PgLoadWorker, startPgLoadWorker } from "./load-pg";
 import type { LoadRunResult } from "./load-result";
 import { describeGitRevision, describeMachine } from "./machine-info";
 import { createProcessMonitor, type ProcessUsage } from "./process-monitor";
@@ -68,7 +69,7 @@ export async function runScenario<P extends string, S>(
   log(`[${definition.name}] starting ${specs.map((s) => s.name).join(", ") || "no processes"}`);
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), `bench-${definition.name}-`));
   const group = await startProcesses(specs, { logDir, env: { ...vars } });
-  const workers: { http?: HttpLoadWorker; grpc?: GrpcLoadWorker } = {};
+  const workers: { http?: HttpLoadWorker; grpc?: GrpcLoadWorker; pg?: PgLoadWorker } = {};
   let succeeded = false;
   try {
     for (const p of group.processes)
@@ -91,12 +92,16 @@ export async function runScenario<P extends string, S>(
         workers.http ??= startHttpLoadWorker();
         const worker = workers.http;
         run = () => worker.run({ ...target, connections: concurrency, durationMs });
-      } else {
+      } else if (target.protocol === "grpc") {
         workers.grpc ??= startGrpcLoadWorker();
         const worker = workers.grpc;
         run = () => worker.run({ ...target, concurrency, durationMs });
+      } else {
+        workers.pg ??= startPgLoadWorker();
+        const worker = workers.pg;
+        run = () => worker.run({ ...target, concurrency, durationMs });
       }
-      const started = [workers.http, workers.grpc].filter((w) => w !== undefined);
+      const started = [workers.http, workers.grpc, workers.pg].filter((w) => w !== undefined);
       // A worker's own start-up must not count as load-generator CPU.
       await Promise.all(started.map((w) => w.ready));
       const phase = monitor.begin([...group.processes, ...started]);
@@ -175,7 +180,7 @@ export async function runScenario<P extends string, S>(
     succeeded = true;
     return result;
   } finally {
-    await Promise.all([workers.http?.close(), workers.grpc?.close()]);
+    await Promise.all([workers.http?.close(), workers.grpc?.close(), workers.pg?.close()]);
     await group.stop();
     // Kept after a failure: the error names the log files.
     if (succeeded && !options.logDir) rmSync(logDir, { recursive: true, force: true });
