@@ -97,6 +97,50 @@ describe("ListProducts", () => {
     expect(none).toEqual({ products: [], nextPageToken: "" });
   });
 
+  it("pages a one-word search in ts_rank order, after renames and deletions", async () => {
+    const category = "paging-one-word";
+    const make = (name: string, description: string) =>
+      createProduct(t, { category, name, description });
+    const both = await make("Teapot", "A teapot for two, for teapot lovers.");
+    await make("Blue teapot", "Pours well.");
+    // Equal ranks: the id breaks the tie.
+    for (let i = 0; i < 6; i++) await make(`Cup ${i}`, `Goes with the teapot number ${i}.`);
+    const renamed = await make("Kettle", "Boils water.");
+    const renamedAway = await make("Teapot stand", "Holds a pot.");
+    const deleted = await make("Teapot lid", "A spare part.");
+    await make("Unrelated", "Nothing to see.");
+    const rename = (product: Product, name: string) =>
+      t.gateway.updateProduct(
+        { product: { ...product, name }, updateMask: ["name"], expectedVersion: 1n },
+        t.admin(),
+      );
+    await rename(renamed, "Teapot kettle");
+    await rename(renamedAway, "Pot stand");
+    await t.gateway.deleteProduct({ productId: deleted.id }, t.admin());
+    // The order ts_rank gives over the products themselves, as a query of several words
+    // is ranked: a one-word query must page through the same order.
+    const { rows } = await t.pool.query<{ id: string }>(
+      `SELECT p.id FROM products p, websearch_to_tsquery('english', 'teapots') AS q
+        WHERE p.category = $1 AND p.search @@ q AND p.active AND p.deleted_at IS NULL
+        ORDER BY ts_rank(p.search, q) DESC, p.id DESC`,
+      [category],
+    );
+    const expected = rows.map((r) => r.id);
+    expect(expected).toHaveLength(9);
+    expect(expected[0]).toBe(both.id);
+    expect(expected).toContain(renamed.id);
+    const pages = await allPages(
+      listRequest({
+        pageSize: 2,
+        query: "teapots",
+        filter: { category, inStock: false, tags: [] },
+      }),
+      // Inserted between pages, ranked above the cursor: never shown in this paging.
+      async () => void (await make("Teapot deluxe", "A teapot.")),
+    );
+    expect(pages.flat().map((p) => p.id)).toEqual(expected);
+  });
+
   it("filters by category, price range, stock and tags", async () => {
     const category = "filtering";
     const cheap = await createProduct(t, {
