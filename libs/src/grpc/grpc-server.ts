@@ -21,7 +21,7 @@ import { type Handlers, type ServiceDefinitionLike, serviceNameOf } from "./defi
 import { armedFaults, createFaultInjector } from "./fault-injection";
 import { type ActiveCall, serverStreamingCall, unaryCall } from "./server-call-pipeline";
 import { createServerHealth, type GrpcHealth } from "./server-health";
-import { createReflectionService } from "./server-reflection";
+import { addLazyReflection } from "./server-reflection";
 
 export interface GrpcServerOptions {
   service: ServiceName;
@@ -108,7 +108,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   async function start(host: string, port: number): Promise<number> {
     if (state !== "new") throw new Error("the server was already started");
     state = "started";
-    createReflectionService(services).addToServer(server);
+    addLazyReflection(server, services);
     const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
     const bound = await new Promise<number>((resolve, reject) =>
       server.bindAsync(address, ServerCredentials.createInsecure(), (error, p) =>
