@@ -1,0 +1,157 @@
+/**
+ * The 100,000-product catalog that product-catalog and product-search-sql measure: a
+ * scratch database owned by a small process, seeded with one INSERT ... SELECT over
+ * generate_series (seconds, not minutes), and the search terms both scenarios send.
+ *
+ * Run with `--hold-database <name> <port>` this file is that process: it creates the
+ * database, signals readiness by listening on the port, and drops the database on
+ * SIGTERM, which the harness sends after stopping everything else (catalogDatabase).
+ */
+import { createServer } from "node:net";
+import { Client } from "pg";
+import type { ProcessSpec } from "../../harness";
+import { tsxCommand } from "../../harness";
+
+export const PRODUCTS = 100_000;
+const ADMIN_URL = process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+export const CATEGORIES = [
+  "electronics",
+  "home-kitchen",
+  "books",
+  "outdoors",
+  "apparel",
+  "sports",
+  "toys",
+  "garden",
+  "beauty",
+  "office",
+];
+/** Search terms over the generated names and descriptions (see SEED_SQL). */
+export const SEARCHES = [
+  "lamp",
+  "walnut chair",
+  "ceramic mug",
+  "wireless speaker",
+  "linen",
+  "travel backpack",
+  "steel kettle",
+  "handmade",
+];
+
+/** The URL of database `name` on the admin URL's server. */
+export const databaseUrl = (name: string) => {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+};
+/** The scratch database of a run, named after its (free, so unique) port. */
+export const databaseName = (port: number) => `bench_products_${port}`;
+
+// Names combine 17 adjectives, 13 materials and 23 nouns (5,083 names, each about 20
+// times); descriptions add a phrase, so search terms match a few thousand rows each,
+// as a popular query on a real catalog would.
+const SEED_SQL = `
+WITH w AS (
+  SELECT ARRAY['classic','compact','ergonomic','rustic','modern','vintage','portable',
+               'premium','handmade','minimal','sturdy','elegant','smart','cozy','bold',
+               'sleek','wireless'] AS adj,
+         ARRAY['walnut','oak','steel','ceramic','linen','cotton','leather','glass',
+               'bamboo','copper','wool','marble','aluminium'] AS mat,
+         ARRAY['chair','lamp','mug','speaker','backpack','kettle','desk','blanket','vase',
+               'notebook','jacket','bottle','clock','shelf','headphones','pillow','knife',
+               'bowl','rug','tent','bicycle','watch','planter'] AS noun,
+         ARRAY['perfect for travel','built to last for years','designed in small batches',
+               'easy to clean','a gift they will use every day','light enough to carry anywhere',
+               'finished by hand','with a lifetime warranty','for the home office',
+               'made from recycled materials','a bestseller since launch'] AS phrase,
+         $1::text[] AS cat
+)
+INSERT INTO products (sku, name, description, price_minor, currency_code, image_url,
+                      category, tags, active, created_at, updated_at)
+SELECT 'BENCH-' || lpad(g::text, 6, '0'),
+       initcap(adj[1 + g % 17]) || ' ' || initcap(mat[1 + (g / 17) % 13]) || ' ' ||
+         initcap(noun[1 + (g / 221) % 23]),
+       'A ' || adj[1 + (g / 3) % 17] || ' ' || noun[1 + (g / 221) % 23] || ' of ' ||
+         mat[1 + (g / 17) % 13] || ', ' || phrase[1 + g % 11] || '.',
+       99 + (g * 7919) % 50000,
+       'USD',
+       'https://picsum.photos/seed/bench-' || g || '/640/640',
+       cat[1 + g % 10],
+       ARRAY[noun[1 + (g / 221) % 23], mat[1 + (g / 17) % 13]],
+       true,
+       now() - make_interval(secs => g * 30),
+       now()
+  FROM generate_series(1, ${PRODUCTS}) AS g, w`;
+const SEED_STOCK_SQL = `
+INSERT INTO stock (product_id, available, reserved, sold)
+SELECT id, (hashtext(sku) & 255), 0, 0 FROM products WHERE sku LIKE 'BENCH-%'`;
+const SEED_LEDGER_SQL = `
+INSERT INTO stock_ledger (product_id, reason, available_delta, reserved_delta, sold_delta,
+                          available, reserved, sold, note)
+SELECT product_id, 'ADJUSTED', available, 0, 0, available, 0, 0, 'bench seed'
+  FROM stock WHERE available > 0`;
+
+export async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Seeds PRODUCTS products with stock and ledger rows into a migrated database, then
+ * VACUUM ANALYZE: the steady state autovacuum reaches after a bulk load (statistics,
+ * the visibility map, and no GIN pending list left for every search to scan).
+ */
+export async function seedCatalog(client: Client): Promise<void> {
+  await client.query(SEED_SQL, [CATEGORIES]);
+  await client.query(SEED_STOCK_SQL);
+  await client.query(SEED_LEDGER_SQL);
+  await client.query("VACUUM ANALYZE");
+}
+
+/** The process that owns the scratch database `databaseName(port)` for the run. */
+export function catalogDatabase(port: number): ProcessSpec {
+  return {
+    name: "bench-database",
+    ...tsxCommand(__filename, ["--hold-database", databaseName(port), String(port)]),
+    ready: { port },
+    stopGraceMs: 10_000,
+  };
+}
+
+/** The --hold-database mode: owns the scratch database for the run's lifetime. */
+async function holdDatabase(name: string, port: number): Promise<void> {
+  if (!/^bench_products_\d+$/.test(name)) throw new Error(`refusing database name ${name}`);
+  await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${name}`));
+  const server = createServer((socket) => socket.end());
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const drop = () => {
+    server.close();
+    withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error("dropping the bench database failed:", error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", drop);
+  process.once("SIGINT", drop);
+}
+
+if (require.main === module) {
+  const [flag, name, port] = process.argv.slice(2);
+  if (flag !== "--hold-database" || !name || !port) {
+    console.error("usage: product-catalog-fixture.ts --hold-database <name> <port>");
+    process.exit(2);
+  }
+  holdDatabase(name, Number(port)).catch((error: unknown) => {
+    console.error("creating the bench database failed:", error);
+    process.exit(1);
+  });
+}
