@@ -165,6 +165,23 @@ describe("writeEvents and outboxInsert", () => {
       ),
     ).rejects.toThrow(/duplicate key/);
     expect(await aggregates(again.eventIds)).toEqual([]);
+
+    // onlyIf: events follow a guarded write that matched nothing into nothing.
+    for (const [id, writes] of [
+      ["thing-1", 0],
+      ["thing-2", 1],
+    ] as const) {
+      const guarded = outboxInsert([event(`g-${id}`)], 2, {
+        onlyIf: "EXISTS (SELECT 1 FROM thing)",
+      });
+      await db.pool.query(
+        `WITH thing AS (INSERT INTO cte_things (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id),
+              events AS (${guarded.sql})
+         SELECT id FROM thing`,
+        [id, ...guarded.values],
+      );
+      expect(await aggregates(guarded.eventIds)).toHaveLength(writes);
+    }
   });
 
   it("checks every event before writing any", async () => {

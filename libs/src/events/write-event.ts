@@ -15,8 +15,15 @@ export interface OutboxInsert {
  * (writeEvents) or as a data-modifying CTE of a larger statement, so a write and its
  * events take one round trip: `WITH changed AS (UPDATE ...), events AS (${sql}) ...`.
  * Rows are inserted in the order of `inputs`, which is the order the relay publishes.
+ * `onlyIf` is an SQL condition over the statement's other CTEs (`EXISTS (SELECT 1 FROM
+ * changed)`): the events are written only when it holds, e.g. when a guarded UPDATE
+ * matched its row.
  */
-export function outboxInsert(inputs: readonly EnvelopeInput[], firstParam = 1): OutboxInsert {
+export function outboxInsert(
+  inputs: readonly EnvelopeInput[],
+  firstParam = 1,
+  options: { onlyIf?: string } = {},
+): OutboxInsert {
   const envelopes = inputs.map((input) => {
     const envelope = buildEnvelope(input);
     const bytes = encodeEnvelope(envelope);
@@ -33,6 +40,7 @@ export function outboxInsert(inputs: readonly EnvelopeInput[], firstParam = 1): 
           SELECT event_id, stream, type, envelope
             FROM unnest(${ids}::uuid[], ${streams}::text[], ${types}::text[], ${bytes}::bytea[])
                  WITH ORDINALITY AS e(event_id, stream, type, envelope, position)
+          ${options.onlyIf ? `WHERE ${options.onlyIf}` : ""}
            ORDER BY position`,
     values: [
       envelopes.map((e) => e.id),

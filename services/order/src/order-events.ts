@@ -9,9 +9,8 @@ import {
   OrderCreated,
   OrderFailed,
 } from "@shop/gen/ts/shop/events/v1/events";
-import { packEvent, writeEvent } from "@shop/libs/events";
-import type { PoolClient } from "pg";
-import { type OrderRecord, orderToProto } from "./order-record";
+import { type EnvelopeInput, packEvent } from "@shop/libs/events";
+import { type OrderView, orderToProto } from "./order-record";
 
 export type OrderEvent =
   | { type: "OrderCreated" }
@@ -27,12 +26,11 @@ export const ORDER_EVENT_TYPES = [
   "shop.events.v1.OrderFailed",
 ] as const;
 
-/** Adds `event` about `order` (as it is after the change) to the outbox of `client`'s transaction. */
-export async function writeOrderEvent(
-  client: PoolClient,
-  event: OrderEvent,
-  order: OrderRecord,
-): Promise<string> {
+/**
+ * The outbox entry of `event` about `order` as it is after the change; the repository
+ * writes it in the statement (or transaction) of that change.
+ */
+export function orderEventInput(event: OrderEvent, order: OrderView): EnvelopeInput {
   const message = orderToProto(order);
   const packed = (() => {
     switch (event.type) {
@@ -49,5 +47,5 @@ export async function writeOrderEvent(
         return packEvent(OrderFailed, "shop.events.v1.OrderFailed", { order: message });
     }
   })();
-  return writeEvent(client, { producer: "order-service", aggregateId: order.id, ...packed });
+  return { producer: "order-service", aggregateId: order.id, ...packed };
 }

@@ -52,8 +52,22 @@ const STATUS_TO_PROTO: Readonly<Record<OrderStatus, OrderStatusProto>> = {
   FAILED: OrderStatusProto.ORDER_STATUS_FAILED,
 };
 
+/** What the contract shows of an order (and its events carry). */
+export type OrderView = Pick<
+  OrderRecord,
+  | "id"
+  | "userId"
+  | "status"
+  | "items"
+  | "currencyCode"
+  | "totalMinor"
+  | "statusReason"
+  | "createdAt"
+  | "updatedAt"
+>;
+
 /** The contract's view of an order: prices and totals appear once they are known. */
-export function orderToProto(order: OrderRecord): Order {
+export function orderToProto(order: OrderView): Order {
   const currencyCode = order.currencyCode;
   return {
     id: order.id,

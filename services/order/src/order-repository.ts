@@ -4,10 +4,11 @@
  * lease (see saga-leases.ts): a run that lost its lease cannot write.
  */
 import { withTransaction } from "@shop/libs/db";
+import { type EnvelopeInput, outboxInsert, writeEvent } from "@shop/libs/events";
 import type { Pool, PoolClient } from "pg";
-import { type OrderEvent, writeOrderEvent } from "./order-events";
+import { type OrderEvent, orderEventInput } from "./order-events";
 import type { PricedLine } from "./order-pricing";
-import type { OrderRecord } from "./order-record";
+import type { OrderItemRecord, OrderRecord } from "./order-record";
 import type { OrderLineInput } from "./order-request";
 import {
   ORDER_COLUMNS,
@@ -161,50 +162,23 @@ export function createOrderRepository(pool: Pool): OrderRepository {
   }
 
   return {
-    create(order) {
-      return withTransaction(pool, async (client) => {
-        if (order.idempotency) {
-          const existing = await insertKey(client, order, order.idempotency);
-          if (existing) return existing;
-        }
-        // One statement: the order, its items and the first saga log entry.
-        const { rows } = await client.query<OrderRow>(
-          `WITH created AS (
-             INSERT INTO orders (id, user_id, status, saga_step, payment_token, lease_owner,
-                                 lease_until, saga_runs)
-             VALUES ($1, $2, 'PENDING', 'RESERVE_STOCK', $3, $4,
-                     now() + make_interval(secs => $5), 1)
-             RETURNING ${ORDER_COLUMNS}),
-           items AS (
-             INSERT INTO order_items (order_id, position, product_id, quantity, product_name)
-             SELECT $1, ordinality, product_id, quantity, product_name
-               FROM unnest($6::text[], $7::int[], $8::text[])
-                    WITH ORDINALITY AS t(product_id, quantity, product_name)),
-           logged AS (
-             INSERT INTO saga_log (order_id, step, outcome) VALUES ($1, 'CREATE', 'PENDING'))
-           SELECT * FROM created`,
-          [
-            order.id,
-            order.userId,
-            order.paymentToken,
-            order.lease.owner,
-            order.lease.ms / 1e3,
-            order.lines.map((l) => l.productId),
-            order.lines.map((l) => l.quantity),
-            order.lines.map((l) => order.productNames.get(l.productId) ?? ""),
-          ],
-        );
-        const created = orderFromRow(
-          rows[0]!,
-          order.lines.map((l) => ({
-            productId: l.productId,
-            quantity: l.quantity,
-            productName: order.productNames.get(l.productId) ?? "",
-            unitPriceMinor: null,
-          })),
-        );
-        await writeOrderEvent(client, { type: "OrderCreated" }, created);
-        return { kind: "created", order: created };
+    async create(order) {
+      // The order as it will be stored: its OrderCreated event is written in the same
+      // statement, so the timestamps are this process's clock rather than the database's.
+      const now = new Date();
+      const items = order.lines.map((l) => ({
+        productId: l.productId,
+        quantity: l.quantity,
+        productName: order.productNames.get(l.productId) ?? "",
+        unitPriceMinor: null,
+      }));
+      const created = (db: Queryable) =>
+        insertOrder(db, order, items, now).then((row) => orderFromRow(row, items));
+      if (!order.idempotency) return { kind: "created", order: await created(pool) };
+      const idempotency = order.idempotency;
+      return withTransaction(pool, async (client): Promise<CreateResult> => {
+        const existing = await insertKey(client, order, idempotency);
+        return existing ?? { kind: "created", order: await created(client) };
       });
     },
 
@@ -237,64 +211,31 @@ export function createOrderRepository(pool: Pool): OrderRepository {
     },
 
     async applySagaChange(current, owner, change, leaseMs) {
-      const sets: string[] = [];
-      const values: unknown[] = [
-        current.id,
-        owner,
-        change.log.step,
-        change.log.outcome,
-        change.log.detail ?? "",
-      ];
-      for (const [field, value] of Object.entries(change.set)) {
-        values.push(typeof value === "bigint" ? value.toString() : value);
-        sets.push(`${FIELD_COLUMNS[field as keyof SagaFields]} = $${values.length}`);
-      }
-      // A finished saga gives its lease back in the same write.
-      if (change.set.sagaStep === "DONE") {
-        sets.push("lease_owner = NULL", "lease_until = now()");
-      } else {
-        values.push(leaseMs / 1e3);
-        sets.push(`lease_until = now() + make_interval(secs => $${values.length})`);
-      }
-      // One statement updates the order, its items' prices and the saga log, atomically.
-      let pricing = "";
-      if (change.pricedLines) {
-        const lines = change.pricedLines;
-        values.push(
-          lines.map((l) => l.productId),
-          lines.map((l) => l.productName),
-          lines.map((l) => l.unitPriceMinor.toString()),
-        );
-        const n = values.length;
-        pricing = `,
-        priced AS (
-          UPDATE order_items AS i SET product_name = t.name, unit_price_minor = t.price
-            FROM updated, unnest($${n - 2}::text[], $${n - 1}::text[], $${n}::bigint[])
-                 AS t(product_id, name, price)
-           WHERE i.order_id = updated.id AND i.product_id = t.product_id)`;
-      }
-      const sql = `WITH updated AS (
-          UPDATE orders SET ${[...sets, "updated_at = now()"].join(", ")}
-           WHERE id = $1 AND lease_owner = $2
-           RETURNING ${ORDER_COLUMNS}),
-        logged AS (
-          INSERT INTO saga_log (order_id, step, outcome, detail)
-          SELECT id, $3::text, $4::text, $5::text FROM updated)${pricing}
-        SELECT * FROM updated`;
       const items = change.pricedLines
         ? priceItems(current.items, change.pricedLines)
         : current.items;
-      const write = async (db: Queryable) => {
-        const { rows } = await db.query<OrderRow>(sql, values);
-        if (rows.length === 0) throw new LeaseLostError(current.id);
-        return orderFromRow(rows[0]!, items);
-      };
       const event = change.event;
-      // Without an event, the one statement is the whole change.
-      if (!event) return write(pool);
+      if (!event) {
+        const [row] = await writeSagaChange(pool, current, owner, change, leaseMs);
+        if (!row) throw new LeaseLostError(current.id);
+        return orderFromRow(row, items);
+      }
+      // The event carries the order as this write leaves it. The run knows every column
+      // the event shows except user_id, which an erasure may clear meanwhile: the one
+      // statement is guarded on it, and when the guard (or the lease) fails, the change
+      // is made in a transaction that writes the event from the row it updated.
+      const updatedAt = new Date();
+      const after = { ...current, ...change.set, items, updatedAt };
+      const [row] = await writeSagaChange(pool, current, owner, change, leaseMs, {
+        event: orderEventInput(event, after),
+        updatedAt,
+      });
+      if (row) return orderFromRow(row, items);
       return withTransaction(pool, async (client) => {
-        const order = await write(client);
-        await writeOrderEvent(client, event, order);
+        const [updated] = await writeSagaChange(client, current, owner, change, leaseMs);
+        if (!updated) throw new LeaseLostError(current.id);
+        const order = orderFromRow(updated, items);
+        await writeEvent(client, orderEventInput(event, order));
         return order;
       });
     },
@@ -316,4 +257,136 @@ export function createOrderRepository(pool: Pool): OrderRepository {
       return rowCount ?? 0;
     },
   };
+}
+
+/**
+ * One statement: the order, its items, the first saga log entry and OrderCreated, so a
+ * new order is one round trip (in the caller's transaction when it has one).
+ */
+async function insertOrder(
+  db: Queryable,
+  order: NewOrder,
+  items: readonly OrderItemRecord[],
+  now: Date,
+): Promise<OrderRow> {
+  const event = orderEventInput(
+    { type: "OrderCreated" },
+    {
+      id: order.id,
+      userId: order.userId,
+      status: "PENDING",
+      items,
+      currencyCode: null,
+      totalMinor: null,
+      statusReason: "",
+      createdAt: now,
+      updatedAt: now,
+    },
+  );
+  const events = outboxInsert([event], 10);
+  const { rows } = await db.query<OrderRow>(
+    `WITH created AS (
+       INSERT INTO orders (id, user_id, status, saga_step, payment_token, lease_owner,
+                           lease_until, saga_runs, created_at, updated_at)
+       VALUES ($1, $2, 'PENDING', 'RESERVE_STOCK', $3, $4,
+               now() + make_interval(secs => $5), 1, $9, $9)
+       RETURNING ${ORDER_COLUMNS}),
+     items AS (
+       INSERT INTO order_items (order_id, position, product_id, quantity, product_name)
+       SELECT $1, ordinality, product_id, quantity, product_name
+         FROM unnest($6::text[], $7::int[], $8::text[])
+              WITH ORDINALITY AS t(product_id, quantity, product_name)),
+     logged AS (
+       INSERT INTO saga_log (order_id, step, outcome) VALUES ($1, 'CREATE', 'PENDING')),
+     events AS (${events.sql})
+     SELECT * FROM created`,
+    [
+      order.id,
+      order.userId,
+      order.paymentToken,
+      order.lease.owner,
+      order.lease.ms / 1e3,
+      items.map((i) => i.productId),
+      items.map((i) => i.quantity),
+      items.map((i) => i.productName),
+      now,
+      ...events.values,
+    ],
+  );
+  return rows[0]!;
+}
+
+/**
+ * One statement applying a saga step's result: the order's columns, the lease (renewed,
+ * or ended when the saga is done), the saga log entry and the items' prices. With
+ * `guarded`, also the event, written only if the order's user_id is still the one the
+ * run knows (the event shows it), and updated_at set to the event's time.
+ */
+function writeSagaChange(
+  db: Queryable,
+  current: OrderRecord,
+  owner: string,
+  change: SagaChange,
+  leaseMs: number,
+  guarded?: { event: EnvelopeInput; updatedAt: Date },
+): Promise<OrderRow[]> {
+  const sets: string[] = [];
+  const values: unknown[] = [
+    current.id,
+    owner,
+    change.log.step,
+    change.log.outcome,
+    change.log.detail ?? "",
+  ];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  for (const [field, value] of Object.entries(change.set)) {
+    const column = FIELD_COLUMNS[field as keyof SagaFields];
+    sets.push(`${column} = ${param(typeof value === "bigint" ? value.toString() : value)}`);
+  }
+  // A finished saga gives its lease back in the same write.
+  if (change.set.sagaStep === "DONE") {
+    sets.push("lease_owner = NULL", "lease_until = now()");
+  } else {
+    sets.push(`lease_until = now() + make_interval(secs => ${param(leaseMs / 1e3)})`);
+  }
+  sets.push(`updated_at = ${guarded ? param(guarded.updatedAt) : "now()"}`);
+  const guard = guarded ? ` AND user_id IS NOT DISTINCT FROM ${param(current.userId)}` : "";
+  let pricing = "";
+  if (change.pricedLines) {
+    const lines = change.pricedLines;
+    const ids = param(lines.map((l) => l.productId));
+    const names = param(lines.map((l) => l.productName));
+    const prices = param(lines.map((l) => l.unitPriceMinor.toString()));
+    pricing = `,
+    priced AS (
+      UPDATE order_items AS i SET product_name = t.name, unit_price_minor = t.price
+        FROM updated, unnest(${ids}::text[], ${names}::text[], ${prices}::bigint[])
+             AS t(product_id, name, price)
+       WHERE i.order_id = updated.id AND i.product_id = t.product_id)`;
+  }
+  let events = "";
+  if (guarded) {
+    const insert = outboxInsert([guarded.event], values.length + 1, {
+      onlyIf: "EXISTS (SELECT 1 FROM updated)",
+    });
+    values.push(...insert.values);
+    events = `,
+    events AS (${insert.sql})`;
+  }
+  return db
+    .query<OrderRow>(
+      `WITH updated AS (
+      UPDATE orders SET ${sets.join(", ")}
+       WHERE id = $1 AND lease_owner = $2${guard}
+       RETURNING ${ORDER_COLUMNS}),
+    logged AS (
+      INSERT INTO saga_log (order_id, step, outcome, detail)
+      SELECT id, $3::text, $4::text, $5::text FROM updated)${pricing}${events}
+    SELECT * FROM updated`,
+      values,
+    )
+    .then((result) => result.rows);
 }
