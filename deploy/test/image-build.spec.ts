@@ -371,6 +371,16 @@ describeBuild("the images' build steps, run outside Docker", () => {
       for (const dev of ["typescript", "tsx", "jest", "@biomejs", "@swc"])
         expect({ [name]: existsSync(join(app, "node_modules", dev)) }).toEqual({ [name]: false });
       expect(existsSync(join(app, dirOf(name), "src", "main.js"))).toBe(true);
+      // main.js is one bundle, the telemetry preload first: it requires no file of the
+      // layout, only node built-ins and the packages left to node_modules.
+      const main = readFileSync(join(app, dirOf(name), "src", "main.js"), "utf8");
+      const required = [...main.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]!);
+      expect({
+        [name]: required.filter((r) => r.startsWith(".") || r.startsWith("@shop/")),
+      }).toEqual({
+        [name]: [],
+      });
+      expect(main).toMatch(/\nrequire_preload\(\);\nrequire_main\(\);\n/);
       // make dev seeds the demo catalog with product-service's compiled command.
       if (name === "product-service")
         expect(existsSync(join(app, "services/product/src/commands/seed.js"))).toBe(true);
