@@ -47,6 +47,8 @@ export function serviceEnvShape(name: ServiceName) {
     RUNTIME_CONFIG_PATH: env.string().optional(),
     SHUTDOWN_GRACE: env.durationMs().default(10_000),
     DATABASE_POOL_MAX: env.int(1, 200).default(10),
+    /** How long a query waits for a free pool connection before failing UNAVAILABLE. */
+    DATABASE_POOL_TIMEOUT: env.durationMs().default(5_000),
     /** A name for this instance in consumer groups and logs (the pod name in a cluster). */
     INSTANCE_ID: env.string().default(`${name}-${process.pid}`),
     ...upstreams,

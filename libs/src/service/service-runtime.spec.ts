@@ -73,6 +73,26 @@ describe("createServiceRuntime", () => {
     await expect(runtime.stop()).resolves.toBeUndefined();
   });
 
+  it("gives up waiting for a pool connection after DATABASE_POOL_TIMEOUT", async () => {
+    const runtime = await createServiceRuntime({
+      name: "product-service",
+      env: testServiceEnv({ DATABASE_POOL_MAX: "1", DATABASE_POOL_TIMEOUT: "300ms" }),
+      database: { url: database.url, migrationsDir },
+    });
+    // Not started: the outbox relay would hold the one connection for its session.
+    const held = await runtime.pool.connect();
+    try {
+      const started = Date.now();
+      await expect(runtime.pool.query("SELECT 1")).rejects.toThrow(/timeout/i);
+      // The setting, not the 5 s default (a loose bound: a loaded machine is slow).
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(Date.now() - started).toBeLessThan(4_000);
+    } finally {
+      held.release();
+      await runtime.stop();
+    }
+  });
+
   it("runs two services in one process without sharing state", async () => {
     const runtimes: ServiceRuntime[] = [];
     try {

@@ -158,6 +158,7 @@ export async function createServiceRuntime(
     ? createPool({
         url: options.database.url,
         max: config.DATABASE_POOL_MAX,
+        connectTimeoutMs: config.DATABASE_POOL_TIMEOUT,
         applicationName: name,
         logger,
       })

@@ -14,7 +14,10 @@ const SLOW = { timeoutMs: 60_000 };
 describe("inventory under concurrency", () => {
   let t: ProductTestContext;
   beforeAll(async () => {
-    t = await startTestProductService();
+    // 200 reservations of one product queue behind its stock row's lock; on a loaded
+    // machine the last wait for a pool connection longer than the 5 s default and fail
+    // UNAVAILABLE, which is not the outcome under test.
+    t = await startTestProductService({ DATABASE_POOL_TIMEOUT: "60s" });
   });
   afterAll(() => t.stop());
 
