@@ -39,3 +39,13 @@ describe("summariseProfile", () => {
     expect(formatSummary(summary)).toContain("50.0 %  <- handle http/server.ts:10");
   });
 });
+
+describe("summariseProfile with skipMs", () => {
+  it("leaves out the samples of the first milliseconds", () => {
+    // The first 4 samples (3 writev, 1 handle) fall in the skipped 4 ms.
+    const late = summariseProfile(profile, 20, 4);
+    expect(late.totalMs).toBe(6);
+    expect(late.busyMs).toBe(2);
+    expect(late.byPlace).toEqual([["@grpc/grpc-js", 100]]);
+  });
+});

@@ -4,7 +4,10 @@
  * callers of the heaviest functions. Idle time is left out of the shares, so the
  * percentages say what the process did while it worked.
  *
- *   tsx bench/harness/cpu-profile-summary.ts <file.cpuprofile> [top]
+ *   tsx bench/harness/cpu-profile-summary.ts <file.cpuprofile> [top] [--skip <seconds>]
+ *
+ * `--skip` leaves out the first seconds of the profile (start-up, warm-up), so the
+ * summary describes the process under the measured load alone.
  */
 import { readFileSync } from "node:fs";
 
@@ -63,13 +66,17 @@ function functionOf(frame: CallFrame): string {
   return `${frame.functionName || "(anonymous)"}${file ? ` ${file}:${frame.lineNumber + 1}` : ""}`;
 }
 
-export function summariseProfile(profile: CpuProfile, top = 20): ProfileSummary {
+export function summariseProfile(profile: CpuProfile, top = 20, skipMs = 0): ProfileSummary {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parents = new Map<number, number>();
   for (const n of profile.nodes) for (const child of n.children ?? []) parents.set(child, n.id);
   const selfUs = new Map<number, number>();
+  let elapsedUs = 0;
   profile.samples.forEach((id, i) => {
-    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    const us = profile.timeDeltas[i] ?? 0;
+    elapsedUs += us;
+    if (elapsedUs <= skipMs * 1000) return;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + us);
   });
 
   let totalUs = 0;
@@ -131,11 +138,16 @@ export function formatSummary(summary: ProfileSummary): string {
 }
 
 if (require.main === module) {
-  const [file, top] = process.argv.slice(2);
-  if (!file) {
-    console.error("usage: tsx bench/harness/cpu-profile-summary.ts <file.cpuprofile> [top]");
+  const args = process.argv.slice(2);
+  const skipAt = args.indexOf("--skip");
+  const skipSeconds = skipAt >= 0 ? Number(args.splice(skipAt, 2)[1]) : 0;
+  const [file, top] = args;
+  if (!file || !Number.isFinite(skipSeconds) || skipSeconds < 0) {
+    console.error(
+      "usage: tsx bench/harness/cpu-profile-summary.ts <file.cpuprofile> [top] [--skip <seconds>]",
+    );
     process.exit(2);
   }
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-  console.log(formatSummary(summariseProfile(profile, top ? Number(top) : 20)));
+  console.log(formatSummary(summariseProfile(profile, top ? Number(top) : 20, skipSeconds * 1000)));
 }
