@@ -35,6 +35,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { SERVICES, type ServiceName } from "@shop/libs/mesh";
 import { build as esbuild, type Plugin } from "esbuild";
+import { type SourceMapV3, trimSourceMap } from "./source-map-trim";
 
 /** Workspace packages every process is built from, besides its own. */
 const SHARED_PACKAGES = ["gen", "libs"] as const;
@@ -322,7 +323,7 @@ function workspaceDirOf(name: string): string {
 /**
  * Replaces `<target>/<workspace>/src/main.js` with one bundle of the preload and main,
  * node_modules included but BUNDLE_EXTERNAL, with a source map back to the TypeScript
- * (through tsc's maps).
+ * (through tsc's maps), thinned for third-party code (source-map-trim.ts).
  */
 export async function bundleProcess(
   root: string,
@@ -356,7 +357,13 @@ export async function bundleProcess(
   if (result.errors.length > 0) {
     throw new Error(`${process}: bundle failed: ${result.errors.map((e) => e.text).join("; ")}`);
   }
-  for (const file of result.outputFiles) writeFileSync(file.path, file.contents);
+  for (const file of result.outputFiles) {
+    // Node parses the whole map at the first stack trace through the bundle: ours only.
+    const contents = file.path.endsWith(".map")
+      ? JSON.stringify(trimSourceMap(JSON.parse(file.text) as SourceMapV3))
+      : file.contents;
+    writeFileSync(file.path, contents);
+  }
 }
 
 /** Compiles once for all `processes`, then lays out and bundles `<out>/<process>/` for each. */
