@@ -45,7 +45,9 @@ afterEach(async () => {
 
 afterAll(() => admin.disconnect());
 
-function relay(options: { batchSize?: number; retentionMs?: number } = {}): OutboxRelay {
+function relay(
+  options: { batchSize?: number; retentionMs?: number; pollMs?: number; idleAfterMs?: number } = {},
+): OutboxRelay {
   const r = createOutboxRelay({ pool: db.newPool(), bus, logger, pollMs: 50, ...options });
   r.start();
   running.push(r);
@@ -191,6 +193,42 @@ describe("outbox -> relay -> consumer", () => {
     );
     expect(r.isLeader()).toBe(true);
     expect(await streamEventIds()).toEqual([...first.committed, ...second.committed]);
+  });
+
+  it("polls while events flow, with writers silent; once idle it listens, and a write wakes it", async () => {
+    // A fallback poll of a minute: only a NOTIFY can wake the idle relay in time.
+    relay({ pollMs: 60_000, idleAfterMs: 1_000 });
+    const listening = async () =>
+      (await db.pool.query<{ listening: boolean }>("SELECT listening FROM outbox_relay")).rows[0]!
+        .listening;
+    const listener = await db.pool.connect();
+    const notifications: string[] = [];
+    listener.on("notification", (n) => notifications.push(n.channel));
+    await listener.query("LISTEN outbox");
+    try {
+      await eventually("the relay to lead and poll", async () => !(await listening()));
+      // Events flowing: polled and published, and no writer notified.
+      for (let i = 0; i < 5; i++) {
+        const { committed } = await writeOrderEvents(db.pool, 1);
+        await eventually("published while polling", async () =>
+          (await streamEventIds()).includes(committed[0]!),
+        );
+      }
+      expect(notifications).toEqual([]);
+      // Quiet: the relay says it listens; the next write notifies and is published at once.
+      await eventually("the idle relay to listen", listening);
+      const { committed } = await writeOrderEvents(db.pool, 1);
+      await eventually(
+        "the notified relay to publish",
+        async () => (await streamEventIds()).includes(committed[0]!),
+        { timeoutMs: 5_000 },
+      );
+      expect(notifications).toEqual(["outbox"]);
+      // Woken, it polls again and writers are silent again.
+      await eventually("the woken relay to poll", async () => !(await listening()));
+    } finally {
+      listener.release(true);
+    }
   });
 
   it("reports lag while rows wait, and prunes published rows past retention", async () => {

@@ -11,10 +11,14 @@ export interface OutboxRelayOptions {
   /** Rows published per round (default 100). */
   batchSize?: number;
   /**
-   * Fallback poll when no NOTIFY arrives (default 1 s), and how often a standby relay
-   * tries to become the leader.
+   * Fallback poll while waiting for a NOTIFY (default 250 ms), and how often a standby
+   * relay tries to become the leader.
    */
   pollMs?: number;
+  /** Poll interval while events flow (default 5 ms): no NOTIFY is sent then. */
+  activePollMs?: number;
+  /** Quiet time after which the relay waits for NOTIFY instead of polling (default 100 ms). */
+  idleAfterMs?: number;
   /** Backoff while the bus or the database fails (default 100 ms doubling to 5 s). */
   retry?: BackoffOptions;
   /** Published rows are deleted after this long (default 24 h); 0 keeps them. */
@@ -54,11 +58,19 @@ interface Session {
  * Order is that of outbox ids among committed rows: a transaction that commits after
  * a later-numbered one is published after it. Events of one aggregate are written by
  * transactions that lock it, so their order holds.
+ *
+ * Waking: while events flow the leader polls every `activePollMs`; after `idleAfterMs`
+ * without any it sets `outbox_relay.listening` and waits for the NOTIFY the next
+ * writer then sends (or `pollMs`). Writers notify only while it listens: a committing
+ * transaction that notified holds a cluster-wide lock through its WAL flush, which
+ * serialised every write under load (migration 0002).
  */
 export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { pool, bus, logger } = options;
   const batchSize = Math.max(1, options.batchSize ?? 100);
-  const pollMs = Math.max(10, options.pollMs ?? 1_000);
+  const pollMs = Math.max(10, options.pollMs ?? 250);
+  const activePollMs = Math.max(1, options.activePollMs ?? 5);
+  const idleAfterMs = Math.max(0, options.idleAfterMs ?? 100);
   const retentionMs = options.retentionMs ?? 24 * 60 * 60 * 1_000;
   let controller: AbortController | undefined;
   let running: Promise<void> | undefined;
@@ -151,6 +163,15 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const { client } = session;
     const backoff = createBackoff(options.retry);
     let nextPruneAt = 0;
+    let lastEventAt = Date.now();
+    // What writers were last told; a new leader starts polling, writers silent.
+    let listening = true;
+    const setListening = async (value: boolean) => {
+      if (listening === value) return;
+      await client.query("UPDATE outbox_relay SET listening = $1", [value]);
+      listening = value;
+    };
+    await setListening(false);
     while (!signal.aborted && !session.broken) {
       const { rows } = await client.query<{ id: string; stream: string; envelope: Buffer }>(
         "SELECT id, stream, envelope FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
@@ -192,7 +213,18 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           [retentionMs / 1_000],
         );
       }
-      if (rows.length < batchSize) await session.waitForNotify(pollMs, signal);
+      if (rows.length > 0) {
+        lastEventAt = Date.now();
+        await setListening(false);
+        if (rows.length < batchSize) await sleep(activePollMs, signal);
+      } else if (!listening && Date.now() - lastEventAt < idleAfterMs) {
+        await sleep(activePollMs, signal);
+      } else if (!listening) {
+        // Look once more after saying so: a row committed just before was not notified.
+        await setListening(true);
+      } else {
+        await session.waitForNotify(pollMs, signal);
+      }
     }
   }
 
