@@ -62,6 +62,11 @@ export interface Subscription {
 export interface EventBus {
   /** Appends an envelope to `stream` and returns the entry id. */
   publish(stream: string, envelope: Uint8Array): Promise<string>;
+  /**
+   * Appends several envelopes, in order, all or none (Redis: one MULTI/EXEC, a single
+   * round trip): the outbox relay's batch. Resolves the entry ids in the same order.
+   */
+  publishAll(entries: readonly { stream: string; envelope: Uint8Array }[]): Promise<string[]>;
   /** Reads `stream` as one member of a consumer group. */
   consume(options: ConsumeOptions): Subscription;
   /** Delivers every entry added to `stream` from now on, to this subscriber. */

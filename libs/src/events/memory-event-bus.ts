@@ -158,7 +158,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
     };
   }
 
-  return {
+  const bus: EventBus = {
     async publish(name, envelope) {
       const stream = streamOf(name);
       const now = Date.now();
@@ -203,7 +203,13 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
       return streams.get(name)?.groups.get(group)?.pending.size ?? 0;
     },
     close: () => subscriptions.closeAll(),
+    async publishAll(entries) {
+      const ids: string[] = [];
+      for (const { stream, envelope } of entries) ids.push(await bus.publish(stream, envelope));
+      return ids;
+    },
   };
+  return bus;
 }
 
 function parseId(id: string): { ms: number; seq: number } {

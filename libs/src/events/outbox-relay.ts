@@ -49,8 +49,9 @@ interface Session {
 }
 
 /**
- * Publishes the outbox to the bus: unpublished rows in id order, each marked published
- * only after the bus accepted it, so a crash in between publishes it again (at least
+ * Publishes the outbox to the bus: unpublished rows in id order, a batch at a time (one
+ * publishAll: in order, all or none), marked published only after the bus accepted
+ * them, so a crash in between publishes them again (at least
  * once; consumers' inbox makes the effect exactly once). One relay per database
  * publishes at a time: the holder of a session advisory lock, which the others wait
  * for and take over when the leader's session ends, so replicas keep the order.
@@ -177,22 +178,20 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         "SELECT id, stream, envelope FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
         [batchSize],
       );
-      const published: string[] = [];
       let failure: unknown;
-      for (const row of rows) {
-        if (signal.aborted) break;
+      let published = false;
+      if (rows.length > 0 && !signal.aborted) {
         try {
-          await bus.publish(row.stream, row.envelope);
-          published.push(row.id);
+          // The batch in one round trip, all or none, in id order.
+          await bus.publishAll(rows);
+          published = true;
         } catch (error) {
-          // Stop at the first failure: publishing later rows first would break the order.
           failure = error;
-          break;
         }
       }
-      if (published.length > 0) {
+      if (published) {
         await client.query("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [
-          published,
+          rows.map((r) => r.id),
         ]);
       }
       if (failure !== undefined) {

@@ -230,21 +230,35 @@ export function createRedisEventBus(options: RedisEventBusOptions): EventBus {
     };
   }
 
+  const xadd = (stream: string, envelope: Uint8Array) => [
+    "xadd",
+    prefix + stream,
+    "MAXLEN",
+    "~",
+    String(maxLen),
+    "*",
+    ENVELOPE_FIELD,
+    Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength),
+  ];
+
   return {
     async publish(stream, envelope) {
       const { redis } = commandConnection();
       await untilReady(redis);
-      const id = await redis.callBuffer(
-        "XADD",
-        prefix + stream,
-        "MAXLEN",
-        "~",
-        maxLen,
-        "*",
-        ENVELOPE_FIELD,
-        Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength),
-      );
-      return String(id);
+      const [command, ...args] = xadd(stream, envelope) as [string, ...(string | Buffer)[]];
+      return String(await redis.callBuffer(command, ...args));
+    },
+    async publishAll(entries) {
+      if (entries.length === 0) return [];
+      const { redis } = commandConnection();
+      await untilReady(redis);
+      // MULTI/EXEC: the batch is appended in order with nothing in between, or not at all.
+      const replies = await redis.multi(entries.map((e) => xadd(e.stream, e.envelope))).exec();
+      if (!replies) throw new Error("the publishing transaction was aborted");
+      return replies.map(([error, id]) => {
+        if (error) throw error;
+        return String(id);
+      });
     },
     consume(o) {
       return subscriptions.add(

@@ -50,6 +50,35 @@ export function describeEventBusContract(name: string, target: () => Promise<Con
       await cleanup(streams);
     });
 
+    it("publishAll appends a batch across streams in order, each with its id", async () => {
+      const [one, two] = [newStream(), newStream()];
+      const ids = await bus.publishAll(
+        ["a", "b", "c", "d"].map((t, i) => ({ stream: i % 2 ? two : one, envelope: bytes(t) })),
+      );
+      expect(ids).toHaveLength(4);
+      expect(await bus.publishAll([])).toEqual([]);
+      for (const [stream, texts, at] of [
+        [one, ["a", "c"], [0, 2]],
+        [two, ["b", "d"], [1, 3]],
+      ] as const) {
+        const seen: StreamEntry[] = [];
+        const sub = track(
+          bus.consume({
+            stream,
+            group: "g",
+            consumer: "c",
+            handler: async (entry) => {
+              seen.push(entry);
+            },
+          }),
+        );
+        await eventually(`the batch on ${stream}`, () => seen.length === 2);
+        await sub.close();
+        expect(seen.map(text)).toEqual(texts);
+        expect(seen.map((e) => e.id)).toEqual(at.map((i) => ids[i]));
+      }
+    });
+
     it("delivers entries published before and after the group existed, in order, then acks them", async () => {
       const stream = newStream();
       const before = await publishAll(stream, ["a", "b", "c"]);
