@@ -15,7 +15,7 @@ export interface OutboxRelayOptions {
    * relay tries to become the leader.
    */
   pollMs?: number;
-  /** Poll interval while events flow (default 5 ms): no NOTIFY is sent then. */
+  /** Poll interval while events flow (default 25 ms): no NOTIFY is sent then. */
   activePollMs?: number;
   /** Quiet time after which the relay waits for NOTIFY instead of polling (default 100 ms). */
   idleAfterMs?: number;
@@ -70,7 +70,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { pool, bus, logger } = options;
   const batchSize = Math.max(1, options.batchSize ?? 100);
   const pollMs = Math.max(10, options.pollMs ?? 250);
-  const activePollMs = Math.max(1, options.activePollMs ?? 5);
+  const activePollMs = Math.max(1, options.activePollMs ?? 25);
   const idleAfterMs = Math.max(0, options.idleAfterMs ?? 100);
   const retentionMs = options.retentionMs ?? 24 * 60 * 60 * 1_000;
   let controller: AbortController | undefined;
