@@ -297,7 +297,7 @@ export default defineScenario({
   },
   warmupMs: 3_000,
   durationMs: 10_000,
-  concurrencies: [1, 8, 32, 64],
+  concurrencies: [1, 4, 8, 32, 64],
   // A getter: the relay lag is known only once the phases ran.
   get notes() {
     const lines = [
