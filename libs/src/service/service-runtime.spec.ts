@@ -61,6 +61,7 @@ describe("createServiceRuntime", () => {
     expect(tables.rows.map((r) => r.name)).toEqual([
       "inbox",
       "outbox",
+      "outbox_relay",
       "schema_migrations",
       "things",
     ]);
