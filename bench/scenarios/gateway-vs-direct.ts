@@ -23,20 +23,14 @@ import { createPool } from "@shop/libs/db";
 import { createLogger } from "@shop/libs/logging";
 import { seedDemoCatalog } from "@shop/product-service";
 import { SignJWT } from "jose";
-import { Client } from "pg";
 import { defineScenario, type ProcessSpec, tsxCommand } from "../harness";
+import { databaseUrl, holdDatabases } from "./support/scratch-database";
 
-const ADMIN_URL = process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const GET_PRODUCT = "/shop.product.v1.ProductService/GetProduct";
 /** Rate limits raised out of the way of the load generator (noted in the results). */
 const UNLIMITED = "10000000/1m";
 
 const databaseName = (port: number) => `bench_gateway_${port}`;
-const databaseUrl = (name: string) => {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-};
 const jwksUrl = (port: number) => `http://127.0.0.1:${port}/jwks.json`;
 
 /** The support process's scratch database, by its port. */
@@ -135,40 +129,14 @@ export async function seedCatalog(supportPort: number): Promise<string[]> {
 const signingKey = generateKeyPairSync("ed25519");
 const KID = randomUUID();
 
-async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** The --support mode: the scratch database for the run, and the JWKS on `port`. */
 async function support(name: string, port: number): Promise<void> {
-  if (!/^bench_gateway_\d+$/.test(name)) throw new Error(`refusing database name ${name}`);
   const jwks = process.env.BENCH_JWKS;
   if (!jwks) throw new Error("BENCH_JWKS is not set");
-  await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${name}`));
   const server = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "application/json" }).end(jwks);
   });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const drop = () => {
-    server.close();
-    server.closeAllConnections();
-    withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error("dropping the bench database failed:", error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGTERM", drop);
-  process.once("SIGINT", drop);
+  await holdDatabases([name], /^bench_gateway_\d+$/, port, server);
 }
 
 export default defineScenario({

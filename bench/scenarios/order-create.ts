@@ -24,20 +24,15 @@ import { CreateOrderRequest } from "@shop/gen/ts/shop/order/v1/order";
 import { ProductServiceClient } from "@shop/gen/ts/shop/product/v1/product";
 import { createTestClient } from "@shop/libs/testing";
 import { createPasswordHasher, OWASP_ARGON2ID } from "@shop/user-service";
-import { Client, Pool } from "pg";
+import { Pool } from "pg";
 import { defineScenario, type ProcessSpec, tsxCommand } from "../harness";
+import { databaseUrl, holdDatabases, withClient } from "./support/scratch-database";
 import { databaseProcess, userDatabaseName, userServiceProcess } from "./user-login";
 
-const ADMIN_URL = process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const PRODUCTS = 20;
 const STOCK = 10_000_000;
 const CREATE_ORDER = "/shop.order.v1.OrderService/CreateOrder";
 
-const databaseUrl = (name: string) => {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-};
 const databaseNames = (port: number) =>
   [`bench_orders_${port}`, `bench_order_products_${port}`] as const;
 
@@ -75,42 +70,13 @@ function accessToken(userId: string, role: "customer" | "admin", ttlSec = 3 * 36
   return `${body}.${sign(null, Buffer.from(body), createPrivateKey(privateKey)).toString("base64url")}`;
 }
 
-async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** The --fixtures mode: the databases and the JWKS for the run's lifetime. */
 async function holdFixtures(port: number): Promise<void> {
-  const names = databaseNames(port);
-  for (const name of names) {
-    await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-    await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${name}`));
-  }
   const jwks = process.env.BENCH_JWKS ?? "";
   const server = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "application/json" }).end(jwks);
   });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const drop = async () => {
-    server.close();
-    try {
-      for (const name of names) {
-        await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-      }
-      process.exit(0);
-    } catch (error) {
-      console.error("dropping the bench databases failed:", error);
-      process.exit(1);
-    }
-  };
-  process.once("SIGTERM", drop);
-  process.once("SIGINT", drop);
+  await holdDatabases(databaseNames(port), /^bench_(orders|order_products)_\d+$/, port, server);
 }
 
 interface LagStats {

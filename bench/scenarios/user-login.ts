@@ -11,55 +11,17 @@
  * user-register.ts reuses these helpers.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { LoginRequest } from "@shop/gen/ts/shop/user/v1/user";
 import { createPasswordHasher, OWASP_ARGON2ID } from "@shop/user-service";
-import { Client } from "pg";
 import { defineScenario, type ProcessSpec, tsxCommand } from "../harness";
+import { databaseUrl, holdDatabases, withClient } from "./support/scratch-database";
 
-const ADMIN_URL = process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const ACCOUNTS = 100;
 const PASSWORD = "bench-password-7";
 const HASH_SAMPLES = 20;
 export const LOGIN = "/shop.user.v1.UserService/Login";
 
 export const userDatabaseName = (port: number) => `bench_users_${port}`;
-export const databaseUrl = (name: string) => {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-};
-
-async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** The --hold-database mode: owns the scratch database for the run's lifetime. */
-async function holdDatabase(name: string, port: number): Promise<void> {
-  if (!/^bench_users_\d+$/.test(name)) throw new Error(`refusing database name ${name}`);
-  await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${name}`));
-  const server = createServer((socket) => socket.end());
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const drop = () => {
-    server.close();
-    withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error("dropping the bench database failed:", error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGTERM", drop);
-  process.once("SIGINT", drop);
-}
 
 /** The process holding the scratch database on `port`. */
 export function databaseProcess(port: number): ProcessSpec {
@@ -167,7 +129,7 @@ if (require.main === module) {
     console.error("usage: user-login.ts --hold-database <name> <port>");
     process.exit(2);
   }
-  holdDatabase(name, Number(port)).catch((error: unknown) => {
+  holdDatabases([name], /^bench_users_\d+$/, Number(port)).catch((error: unknown) => {
     console.error("creating the bench database failed:", error);
     process.exit(1);
   });

@@ -7,13 +7,12 @@
  * database, signals readiness by listening on the port, and drops the database on
  * SIGTERM, which the harness sends after stopping everything else (catalogDatabase).
  */
-import { createServer } from "node:net";
-import { Client } from "pg";
+import type { Client } from "pg";
 import type { ProcessSpec } from "../../harness";
 import { tsxCommand } from "../../harness";
+import { databaseUrl, holdDatabases, withClient } from "./scratch-database";
 
 export const PRODUCTS = 100_000;
-const ADMIN_URL = process.env.PG_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 export const CATEGORIES = [
   "electronics",
   "home-kitchen",
@@ -39,11 +38,7 @@ export const SEARCHES = [
 ];
 
 /** The URL of database `name` on the admin URL's server. */
-export const databaseUrl = (name: string) => {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-};
+export { databaseUrl, withClient };
 /** The scratch database of a run, named after its (free, so unique) port. */
 export const databaseName = (port: number) => `bench_products_${port}`;
 
@@ -91,16 +86,6 @@ INSERT INTO stock_ledger (product_id, reason, available_delta, reserved_delta, s
 SELECT product_id, 'ADJUSTED', available, 0, 0, available, 0, 0, 'bench seed'
   FROM stock WHERE available > 0`;
 
-export async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /**
  * Seeds PRODUCTS products with stock and ledger rows into a migrated database, then
  * VACUUM ANALYZE: the steady state autovacuum reaches after a bulk load (statistics,
@@ -123,34 +108,13 @@ export function catalogDatabase(port: number): ProcessSpec {
   };
 }
 
-/** The --hold-database mode: owns the scratch database for the run's lifetime. */
-async function holdDatabase(name: string, port: number): Promise<void> {
-  if (!/^bench_products_\d+$/.test(name)) throw new Error(`refusing database name ${name}`);
-  await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${name}`));
-  const server = createServer((socket) => socket.end());
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const drop = () => {
-    server.close();
-    withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error("dropping the bench database failed:", error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGTERM", drop);
-  process.once("SIGINT", drop);
-}
-
 if (require.main === module) {
   const [flag, name, port] = process.argv.slice(2);
   if (flag !== "--hold-database" || !name || !port) {
     console.error("usage: product-catalog-fixture.ts --hold-database <name> <port>");
     process.exit(2);
   }
-  holdDatabase(name, Number(port)).catch((error: unknown) => {
+  holdDatabases([name], /^bench_products_\d+$/, Number(port)).catch((error: unknown) => {
     console.error("creating the bench database failed:", error);
     process.exit(1);
   });
